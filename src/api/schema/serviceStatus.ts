@@ -1,0 +1,45 @@
+import { Type, type Static } from "@sinclair/typebox";
+
+/** Status-only kinds (the speaker writes them; users read them). Their spec is empty. */
+export const EmptySpecSchema = Type.Object({}, { description: "No fields: everything is in status." });
+
+const serviceFields = {
+  node: Type.Optional(Type.String({ description: "Node that announces the Service." })),
+  serviceName: Type.Optional(Type.String({ description: "Name of the Service." })),
+  serviceNamespace: Type.Optional(Type.String({ description: "Namespace of the Service." })),
+};
+
+export const ServiceL2StatusStatusSchema = Type.Object(
+  {
+    ...serviceFields,
+    interfaces: Type.Optional(
+      Type.Array(Type.Object({ name: Type.Optional(Type.String({ description: "Interface name." })) }), {
+        description: "Interfaces the node answers ARP/NDP on for the Service.",
+      }),
+    ),
+  },
+  { description: "Which node answers ARP/NDP for a Service's addresses, and where." },
+);
+export type ServiceL2StatusStatus = Static<typeof ServiceL2StatusStatusSchema>;
+
+export const ServiceBGPStatusStatusSchema = Type.Object(
+  {
+    ...serviceFields,
+    peers: Type.Optional(
+      Type.Array(Type.String(), { description: "BGPPeers the node announces the Service to." }),
+    ),
+  },
+  { description: "Which peers a node announces a Service's addresses to." },
+);
+export type ServiceBGPStatusStatus = Static<typeof ServiceBGPStatusStatusSchema>;
+
+export const BGPSessionStateStatusSchema = Type.Object(
+  {
+    node: Type.Optional(Type.String({ description: "Node of the session." })),
+    peer: Type.Optional(Type.String({ description: "Address of the peer." })),
+    bgpStatus: Type.Optional(Type.String({ description: "BGP FSM state, e.g. Established." })),
+    bfdStatus: Type.Optional(Type.String({ description: "BFD session state, e.g. Up, or N/A." })),
+  },
+  { description: "State of one BGP session of one node." },
+);
+export type BGPSessionStateStatus = Static<typeof BGPSessionStateStatusSchema>;
