@@ -15,6 +15,8 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          // One shared kube-apiserver + etcd per run (see test/support/testenv.ts).
+          globalSetup: ["test/support/controlPlaneGlobalSetup.ts"],
           testTimeout: 120_000,
           hookTimeout: 1_800_000,
           fileParallelism: false,
