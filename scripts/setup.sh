@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the lab and the protocol tests use. Installed only when missing.
-APT_PACKAGES=(iproute2)
+APT_PACKAGES=(iproute2 openssl)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -22,3 +22,16 @@ fi
 
 npm ci --no-audit --no-fund
 npm run build
+
+# kube-apiserver + etcd for the integration tests and the lab: KUBEBUILDER_ASSETS when set, else
+# built once per pinned version with the machine's Go into ~/.cache/ironlb/testenv (minutes, once).
+if [ -z "${KUBEBUILDER_ASSETS:-}" ]; then
+  if testenv_dir="$(bash testenv/build.sh)"; then
+    echo "setup: test control plane binaries in $testenv_dir"
+  elif [ "${IRONLB_E2E:-}" = "require" ]; then
+    echo "setup: cannot build the test control plane binaries (see above)" >&2
+    exit 1
+  else
+    echo "setup: no test control plane binaries: integration tests will skip (see above)" >&2
+  fi
+fi
