@@ -146,6 +146,26 @@ describe("sharing an address", () => {
     expectResult(a.allocate(svc("d")), { ips: ["192.0.2.200"], pool: "lan" });
   });
 
+  it("of several shareable addresses, the lowest is joined", () => {
+    const a = allocatorWith([lan]);
+    mustAllocate(a, svc("a", { sharingKey: "k", ports: [tcp(80)] })); // .200
+    mustAllocate(a, svc("b", { sharingKey: "k", ports: [tcp(80)] })); // .201: port 80 is taken on .200
+    mustAllocate(a, svc("x")); // .202, unshareable
+    expectResult(a.allocate(svc("c", { sharingKey: "k", ports: [tcp(443)] })), {
+      ips: ["192.0.2.200"],
+      pool: "lan",
+    });
+    expectResult(a.allocate(svc("d", { sharingKey: "k", ports: [tcp(80)] })), {
+      ips: ["192.0.2.203"],
+      pool: "lan",
+    });
+    a.release("default/a");
+    expectResult(a.allocate(svc("e", { sharingKey: "k", ports: [tcp(80)] })), {
+      ips: ["192.0.2.200"],
+      pool: "lan",
+    });
+  });
+
   it("a sharing Service still follows pool order: it shares only inside the pool it would use", () => {
     const a = allocatorWith([pool("a", ["192.0.2.1"]), pool("b", ["192.0.2.9-192.0.2.10"])]);
     mustAllocate(a, svc("x")); // fills pool a
