@@ -11,9 +11,9 @@ export interface SchemaProblem {
   readonly unknownField: boolean;
 }
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 
-/** Appends one path segment: `[3]` for indexes, `.name` for identifiers, `[odd/key]` otherwise. */
+/** Appends one path segment: `[3]` for indexes, `.name` for names (kebab-case too), `[odd/key]` otherwise. */
 export function appendPath(path: string, segment: string | number): string {
   if (typeof segment === "number" || /^\d+$/.test(segment)) return `${path}[${segment}]`;
   if (IDENTIFIER.test(segment)) return path === "" ? segment : `${path}.${segment}`;

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
+import { registerMigrate } from "./migrate.js";
 
 /**
  * The `ironlb` command tree. Each subcommand lives in its own module under src/cli/ and is
@@ -18,6 +19,8 @@ export function buildProgram(): Command {
     .action(() => {
       process.stdout.write(`ironlb ${VERSION}\n`);
     });
+
+  registerMigrate(program);
 
   return program;
 }
