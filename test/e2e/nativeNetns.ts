@@ -2,41 +2,30 @@
 // named ilb-…, and child processes run inside them (a namespace is per process, so code that
 // must live in one runs as `ip netns exec NS node --import tsx script.ts`).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { nativeAvailable } from "../../src/native/index.js";
+import { PrereqMissingError, requirePrereqs, strictPrereqs, type BinaryPrereq } from "../support/e2e.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-function onPath(name: string): boolean {
-  const dirs = (process.env["PATH"] ?? "").split(":").concat(["/usr/sbin", "/sbin"]);
-  return dirs.some((dir) => {
-    try {
-      accessSync(`${dir}/${name}`, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /**
- * What these tests need (root, iproute2, the built addon, extra programs). Missing pieces skip
- * the tests with the reason, except under IRONLB_E2E=require, where this throws at collection
- * time so the file fails with the message.
+ * What these tests need: root, iproute2 and `programs` (checked by the shared prerequisite
+ * gate), plus the built addon. Missing pieces skip the tests with the reason, except under
+ * IRONLB_E2E=require, where this throws at collection time so the file fails with the message.
  */
-export function nativeE2ePrereqs(programs: readonly string[] = []): { skip: boolean; reason: string } {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push("root (network namespaces and raw sockets)");
-  for (const program of ["ip", ...programs]) {
-    if (!onPath(program)) missing.push(`program ${program} (./scripts/setup.sh as root installs it)`);
+export function nativeE2ePrereqs(programs: readonly (string | BinaryPrereq)[] = []): {
+  skip: boolean;
+  reason: string;
+} {
+  const verdict = requirePrereqs({ root: true, binaries: ["ip", ...programs] });
+  if (verdict.missing.length > 0) return { skip: verdict.skip, reason: verdict.reason };
+  if (!nativeAvailable()) {
+    const reason = "missing the native addon build/Release/ironlb_native.node (npm ci builds it)";
+    if (strictPrereqs())
+      throw new PrereqMissingError(`IRONLB_E2E=require and the tests' prerequisites are ${reason}`);
+    return { skip: true, reason };
   }
-  if (!nativeAvailable()) missing.push("the native addon (npm ci builds it)");
-  const reason = missing.length === 0 ? "" : `missing ${missing.join("; ")}`;
-  if (missing.length > 0 && process.env["IRONLB_E2E"] === "require") {
-    throw new Error(`IRONLB_E2E=require and the tests' prerequisites are ${reason}`);
-  }
-  return { skip: missing.length > 0, reason };
+  return { skip: false, reason: "" };
 }
 
 export function run(args: readonly string[]): string {
@@ -48,7 +37,7 @@ export function inNetns(ns: string, args: readonly string[]): string {
   return run(["ip", "netns", "exec", ns, ...args]);
 }
 
-/** A unique namespace name: ilb-<tag>-<pid>, at most 15 characters is not needed for netns. */
+/** A namespace name unique to this test process: ilb-<tag>-<pid>. */
 export function netnsName(tag: string): string {
   return `ilb-${tag}-${process.pid}`;
 }

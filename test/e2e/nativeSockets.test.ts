@@ -16,7 +16,7 @@ import {
   stopChild,
 } from "./nativeNetns.js";
 
-const prereqs = nativeE2ePrereqs(["setpriv"]);
+const prereqs = nativeE2ePrereqs([{ name: "setpriv", install: "apt-get install util-linux" }]);
 
 interface ProbeReport {
   info: {
