@@ -59,8 +59,18 @@ export function canonicalAttributes(a: RouteAttributes): RouteAttributes {
   return { ...a, communities, largeCommunities: large };
 }
 
-/** A string equal for two attribute sets exactly when they encode the same. */
+const keyCache = new WeakMap<RouteAttributes, string>();
+
+/** A string equal for two attribute sets exactly when they encode the same (cached per object). */
 export function attributesKey(a: RouteAttributes): string {
+  const cached = keyCache.get(a);
+  if (cached !== undefined) return cached;
+  const key = computeAttributesKey(a);
+  keyCache.set(a, key);
+  return key;
+}
+
+function computeAttributesKey(a: RouteAttributes): string {
   const c = canonicalAttributes(a);
   return [
     c.origin,

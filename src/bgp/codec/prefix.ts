@@ -4,6 +4,9 @@
  */
 import { FAMILY_BITS, type CIDR, type IPFamily } from "../../net/ip.js";
 
+/** 16-byte work area for IPv6 addresses (the codec is synchronous, so one is enough). */
+const scratch = Buffer.alloc(16);
+
 export function prefixWireLength(prefixLength: number): number {
   return 1 + ((prefixLength + 7) >> 3);
 }
@@ -19,14 +22,13 @@ export function writePrefix(buf: Buffer, offset: number, prefix: CIDR): number {
   const len = prefix.prefixLength;
   const bytes = (len + 7) >> 3;
   buf.writeUInt8(len, offset);
-  const bits = FAMILY_BITS[prefix.family];
   if (prefix.family === "IPv4") {
     const value = Number(prefix.address);
     for (let i = 0; i < bytes; i++) buf[offset + 1 + i] = (value >>> (24 - 8 * i)) & 0xff;
-  } else {
-    for (let i = 0; i < bytes; i++) {
-      buf[offset + 1 + i] = Number((prefix.address >> BigInt(bits - 8 - 8 * i)) & 0xffn);
-    }
+  } else if (bytes > 0) {
+    scratch.writeBigUInt64BE(prefix.address >> 64n, 0);
+    scratch.writeBigUInt64BE(prefix.address & 0xffffffffffffffffn, 8);
+    scratch.copy(buf, offset + 1, 0, bytes);
   }
   return offset + 1 + bytes;
 }
@@ -57,9 +59,9 @@ export function decodePrefixes(buf: Buffer, family: IPFamily): PrefixParse {
       const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
       address = BigInt((value & mask) >>> 0);
     } else {
-      let value = 0n;
-      for (let i = 0; i < bytes; i++) value = (value << 8n) | BigInt(buf[offset + 1 + i] ?? 0);
-      value <<= BigInt(bits - 8 * bytes);
+      scratch.fill(0);
+      buf.copy(scratch, 0, offset + 1, offset + 1 + bytes);
+      const value = (scratch.readBigUInt64BE(0) << 64n) | scratch.readBigUInt64BE(8);
       const hostMask = (1n << BigInt(bits - len)) - 1n;
       address = value & ~hostMask;
     }
