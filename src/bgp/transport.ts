@@ -6,8 +6,8 @@
 
 export interface BgpConnection {
   /** Our address on this connection (the default next hop for its family), when known. */
-  readonly localAddress?: string;
-  readonly remoteAddress?: string;
+  readonly localAddress?: string | undefined;
+  readonly remoteAddress?: string | undefined;
   write(data: Buffer): void;
   /** Closes after queued writes are flushed; idempotent. */
   close(): void;
