@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -68,26 +68,36 @@ function runBuildScript(args: readonly string[]): Promise<string> {
   });
 }
 
+/**
+ * The binaries if they are already there (KUBEBUILDER_ASSETS or the cache), without building:
+ * for checks that must be quick and synchronous, like a test file deciding whether to skip.
+ */
+export function locateBinariesSync(env: NodeJS.ProcessEnv = process.env): ControlPlaneBinaries {
+  const assets = env["KUBEBUILDER_ASSETS"];
+  if (assets !== undefined && assets !== "") return fromAssets(assets);
+  const result = spawnSync("bash", [buildScript, "--dir"], { encoding: "utf8", env });
+  const dir = result.status === 0 ? result.stdout.trim() : "";
+  if (dir === "") throw new BinariesUnavailableError(`cannot run ${buildScript} --dir: ${result.stderr}`);
+  const found = inDir(dir, "cache");
+  if (!executable(found.kubeApiServer) || !executable(found.etcd)) {
+    throw new BinariesUnavailableError(
+      `kube-apiserver and etcd are not built yet in ${dir} (npm run testenv builds them)`,
+    );
+  }
+  return found;
+}
+
 export interface ResolveOptions {
-  /** Build into the cache when missing (default true); false only reports what is there. */
+  /** Build into the cache when missing (default true); false only finds what is there. */
   readonly build?: boolean;
-  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
  * The kube-apiserver and etcd to run: `$KUBEBUILDER_ASSETS` when set (the envtest convention),
- * otherwise the version-keyed cache filled by testenv/build.sh.
+ * otherwise the version-keyed cache filled by testenv/build.sh (built now when missing).
  */
 export async function resolveBinaries(options: ResolveOptions = {}): Promise<ControlPlaneBinaries> {
-  const env = options.env ?? process.env;
-  const assets = env["KUBEBUILDER_ASSETS"];
-  if (assets !== undefined && assets !== "") return fromAssets(assets);
-  if (options.build === false) {
-    const found = inDir(await runBuildScript(["--dir"]), "cache");
-    if (!executable(found.kubeApiServer) || !executable(found.etcd)) {
-      throw new BinariesUnavailableError(`not built yet: ${found.dir} (run npm run testenv)`);
-    }
-    return found;
-  }
+  const assets = process.env["KUBEBUILDER_ASSETS"];
+  if (options.build === false || (assets !== undefined && assets !== "")) return locateBinariesSync();
   return inDir(await runBuildScript([]), "cache");
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { accessSync, closeSync, constants, openSync, readFileSync } from "node:fs";
 
 export interface ProcessSpec {
   /** Short name for messages ("etcd", "kube-apiserver"). */
@@ -17,6 +17,29 @@ export class ProcessStartError extends Error {
 
 /** Default time a process gets to exit after SIGTERM before it is killed. */
 export const defaultStopGraceMs = 10_000;
+
+const setpriv = "/usr/bin/setpriv";
+
+function hasSetpriv(): boolean {
+  try {
+    accessSync(setpriv, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The command line that runs `spec`: through util-linux's setpriv with a parent-death signal when
+ * available, so the kernel kills the child even if this process dies without running any exit
+ * handler (SIGKILL, a worker torn down). setpriv execs the program: the PID stays the child's.
+ */
+function commandLine(spec: ProcessSpec): { command: string; args: string[] } {
+  if (process.platform === "linux" && hasSetpriv()) {
+    return { command: setpriv, args: ["--pdeathsig", "SIGKILL", "--", spec.command, ...spec.args] };
+  }
+  return { command: spec.command, args: [...spec.args] };
+}
 
 /**
  * One child process we started: stopped only by its own PID, first with SIGTERM and then,
@@ -40,7 +63,8 @@ export class ManagedProcess {
     if (this.running) throw new ProcessStartError(`${this.spec.name} is already running`);
     const log = openSync(this.spec.logFile, "a");
     try {
-      const child = spawn(this.spec.command, this.spec.args, { stdio: ["ignore", log, log] });
+      const { command, args } = commandLine(this.spec);
+      const child = spawn(command, args, { stdio: ["ignore", log, log] });
       this.child = child;
       this.exit = new Promise((resolve) =>
         child.once("exit", () => {

@@ -7,17 +7,9 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { expect, test } from "vitest";
 import { requestServiceAccountToken, serviceAccountUser } from "../../src/testenv/serviceAccount.js";
 import { describeWithPrereqs } from "../support/e2e.js";
-import { useOwnControlPlane } from "../support/testenv.js";
+import { processAlive, useOwnControlPlane } from "../support/testenv.js";
 
-const alive = (pid: number | undefined): boolean => {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = processAlive;
 
 async function readConfigMapData(
   config: KubeConfig,

@@ -14,12 +14,14 @@ interface FakeMachine {
   readonly root: boolean;
   readonly binaries: readonly string[];
   readonly controlPlane: TestenvProvided | undefined;
+  readonly controlPlaneBinariesProblem?: string;
 }
 
 const fakeProbe = (machine: FakeMachine): PrereqProbe => ({
   isRoot: () => machine.root,
   hasBinary: (name) => machine.binaries.includes(name),
   controlPlane: () => machine.controlPlane,
+  controlPlaneBinariesProblem: () => machine.controlPlaneBinariesProblem,
 });
 
 const up: TestenvProvided = {
@@ -85,6 +87,18 @@ const cases: {
     prereqs: { controlPlane: true },
     machine: { ...full, controlPlane: undefined },
     missing: [/global setup/],
+  },
+  {
+    description: "control plane binaries present",
+    prereqs: { controlPlaneBinaries: true },
+    machine: full,
+    missing: [],
+  },
+  {
+    description: "control plane binaries not built yet",
+    prereqs: { controlPlaneBinaries: true },
+    machine: { ...full, controlPlaneBinariesProblem: "not built yet in /cache" },
+    missing: [/kube-apiserver and etcd: not built yet in \/cache \(\.\/scripts\/setup\.sh/],
   },
   {
     description: "several missing are all reported, in order",

@@ -4,6 +4,7 @@
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { describe, inject } from "vitest";
+import { locateBinariesSync } from "../../src/testenv/binaries.js";
 import type { TestenvProvided } from "./testenv.js";
 
 export interface BinaryPrereq {
@@ -19,6 +20,8 @@ export interface Prereqs {
   readonly binaries?: readonly (string | BinaryPrereq)[];
   /** The shared kube-apiserver + etcd that the integration project's global setup starts. */
   readonly controlPlane?: boolean;
+  /** kube-apiserver + etcd binaries already there, for tests that start their own (the lab). */
+  readonly controlPlaneBinaries?: boolean;
 }
 
 /** What the checks observe; injectable so the decision logic is testable without the machine. */
@@ -26,6 +29,8 @@ export interface PrereqProbe {
   isRoot(): boolean;
   hasBinary(name: string): boolean;
   controlPlane(): TestenvProvided | undefined;
+  /** Why the control plane binaries cannot be found, or undefined when they can. */
+  controlPlaneBinariesProblem(): string | undefined;
 }
 
 export interface PrereqVerdict {
@@ -84,6 +89,14 @@ export const machineProbe: PrereqProbe = {
       return undefined;
     }
   },
+  controlPlaneBinariesProblem: () => {
+    try {
+      locateBinariesSync();
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  },
 };
 
 /** True when IRONLB_E2E=require: a missing prerequisite is a failure, not a skip. */
@@ -107,6 +120,11 @@ function missingPrereqs(prereqs: Prereqs, probe: PrereqProbe): string[] {
     } else if (!provided.available) {
       missing.push(`the test control plane: ${provided.reason}`);
     }
+  }
+  if (prereqs.controlPlaneBinaries === true) {
+    const problem = probe.controlPlaneBinariesProblem();
+    if (problem !== undefined)
+      missing.push(`kube-apiserver and etcd: ${problem} (./scripts/setup.sh builds them)`);
   }
   return missing;
 }

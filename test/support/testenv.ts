@@ -2,6 +2,7 @@
 // global setup (controlPlaneGlobalSetup.ts) starts one kube-apiserver + etcd per test run and
 // provides its connection here; files that must restart components start their own.
 import { KubeConfig } from "@kubernetes/client-node";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, inject } from "vitest";
 import {
   startControlPlane,
@@ -71,4 +72,20 @@ export function useOwnControlPlane(): () => ControlPlane {
 /** A namespace name unique to this run, so files sharing the control plane never collide. */
 export function uniqueNamespace(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/**
+ * Whether process `pid` still runs. A zombie (exited, not yet reaped by whoever inherited it)
+ * counts as gone: it holds no ports and does no work.
+ */
+export function processAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    // Field 3 of /proc/PID/stat, after the parenthesised command name, is the state letter.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
 }
