@@ -12,6 +12,7 @@
  *   RFC 4271 does when DelayOpen is running, rather than through Idle.
  * - Timer events arriving in a state where the timer cannot run (stale, already cancelled)
  *   are ignored instead of being treated as FSM errors.
+ * - KeepaliveTimer is not restarted when an UPDATE is sent: a few extra KEEPALIVEs are harmless.
  */
 import { backoffDelay, type BackoffPolicy, type RandomSource } from "./backoff.js";
 import {

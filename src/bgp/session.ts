@@ -18,6 +18,7 @@ import {
   fullAnnouncement,
   type AdjRibOut,
   type Advertisement,
+  type RibDiff,
   type Route,
 } from "./adjRibOut.js";
 import { validateBackoffPolicy, type RandomSource } from "./backoff.js";
@@ -518,7 +519,7 @@ export class BgpSession {
     return out;
   }
 
-  private sendRoutes(runner: Runner, diff: Parameters<typeof buildUpdates>[0], n: Negotiated): void {
+  private sendRoutes(runner: Runner, diff: RibDiff, n: Negotiated): void {
     for (const update of buildUpdates(diff, { fourOctetAs: n.fourOctetAs }))
       this.send(runner, update, n.fourOctetAs);
   }

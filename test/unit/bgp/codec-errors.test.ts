@@ -351,6 +351,26 @@ const recoveryCases: RecoveryCase[] = [
       ]);
     },
   },
+  {
+    description: "a 2-octet AGGREGATOR that is not AS_TRANS makes AS4_PATH ignored (RFC 6793 4.2.3)",
+    bytes: rawUpdate(
+      [
+        ORIGIN,
+        attr(0x40, 2, "02 02 fde8 5ba0"),
+        NEXT_HOP,
+        attr(0xc0, 7, "fde8 c0000201"),
+        attr(0xc0, 17, "02 01 fa56ea01"),
+      ],
+      NLRI,
+    ),
+    fourOctetAs: false,
+    expect: { actions: [] },
+    check: (r) => {
+      expect(r.message.type === "update" && r.message.attributes.asPath).toEqual([
+        { kind: "sequence", asns: [65000, 23456] },
+      ]);
+    },
+  },
   // 3(c) flags
   {
     description: "ORIGIN flagged optional → treat-as-withdraw (Attribute Flags Error)",
