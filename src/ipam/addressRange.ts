@@ -60,6 +60,10 @@ export class AddressRange {
     return this.capacity - this.used.size;
   }
 
+  get isFull(): boolean {
+    return this.used.size === this.capacity;
+  }
+
   /** The lowest free address, or undefined when the range is full. */
   lowestFree(): bigint | undefined {
     const ordinal = this.used.firstAbsentFrom(0n);

@@ -14,17 +14,9 @@ import { PoolQueue, type FamilyNeed } from "./poolQueue.js";
 import { AllocatorInvariantError, FAMILIES, PoolState, type PoolRange } from "./poolState.js";
 import { failure, type AllocationFailure, type IPSource } from "./reasons.js";
 import { portKey, serviceKey, type IPFamilyPolicy, type ServiceRequest } from "./service.js";
+import { AddressState, Holding, type Address, type Assignment, type Placement } from "./holding.js";
 
-/** One Service's addresses, as the allocator holds them. */
-export interface Assignment {
-  /** "namespace/name" */
-  readonly key: string;
-  /** The request the addresses were allocated or loaded for. */
-  readonly service: ServiceRequest;
-  /** Canonical address text, in the order of the Service's ipFamilies. */
-  readonly ips: readonly string[];
-  readonly pool: string;
-}
+export type { Assignment } from "./holding.js";
 
 export type AllocateResult =
   | {
@@ -60,44 +52,38 @@ export class PoolConfigError extends Error {
   readonly code = "PoolConfig";
 }
 
-interface Address {
-  readonly family: IPFamily;
-  readonly value: bigint;
-  readonly text: string;
-}
-
-/** An address chosen for a Service, with the pool range it lies in. */
-interface Placement extends Address {
-  readonly range: PoolRange;
-}
-
-/** An address in use and the Services on it. */
-class AddressState implements Placement {
-  readonly holders = new Map<string, Holding>();
-  /** "TCP/80" → the Service using that port on this address. */
-  readonly ports = new Map<string, string>();
-  /** Keys every holder shares (a sole holder's own keys). */
-  sharingKey: string | undefined;
-  backendKey = "";
-
-  constructor(
-    readonly family: IPFamily,
-    readonly value: bigint,
-    readonly text: string,
-    readonly range: PoolRange,
-  ) {}
-}
-
-interface Holding {
-  readonly assignment: Assignment;
-  readonly addresses: readonly AddressState[];
-  readonly pool: PoolState;
-}
-
 interface FamilyPlan {
   /** The families to allocate, primary first. */
   readonly wanted: readonly IPFamily[];
   readonly policy: IPFamilyPolicy;
+  /** What to look for in pools, in order: both families first when the policy wants both. */
+  readonly needs: readonly FamilyNeed[];
+}
+
+/** The ordinal of an address its range hands out (callers have checked it is not avoided). */
+function ordinalIn(range: PoolRange, value: bigint): bigint {
+  const ordinal = range.range.ordinalOf(value);
+  if (ordinal === undefined) throw new AllocatorInvariantError(`address ${value} is avoided by its range`);
+  return ordinal;
+}
+
+/** The state of an address in use, if it is. */
+function liveState(range: PoolRange, value: bigint): AddressState | undefined {
+  const ordinal = range.range.ordinalOf(value);
+  return ordinal === undefined ? undefined : range.states.get(ordinal);
+}
+
+const NO_POOLS: readonly PoolState[] = [];
+const NOTHING_SHAREABLE: ReadonlyMap<PoolState, Set<IPFamily>> = new Map();
+
+/** Whether a pool can give the need: free addresses, or addresses the Service may share. */
+function satisfies(
+  p: PoolState,
+  need: FamilyNeed,
+  shareable: ReadonlyMap<PoolState, ReadonlySet<IPFamily>>,
+): boolean {
+  if (need !== "both") return p.free(need) > 0n || (shareable.get(p)?.has(need) ?? false);
+  return satisfies(p, "IPv4", shareable) && satisfies(p, "IPv6", shareable);
 }
 
 const isFailure = (x: object): x is AllocationFailure => "code" in x && "message" in x;
@@ -117,7 +103,6 @@ export class Allocator {
   /** autoAssign pools without a serviceAllocation, by name. */
   private unscoped = new PoolQueue([]);
 
-  private addresses: Record<IPFamily, Map<bigint, AddressState>> = { IPv4: new Map(), IPv6: new Map() };
   /** Addresses in use per sharing key, to find a shareable address without a scan. */
   private sharedByKey = new Map<string, Set<AddressState>>();
   private holdings = new Map<string, Holding>();
@@ -130,19 +115,18 @@ export class Allocator {
   setPools(specs: readonly PoolSpec[]): Eviction[] {
     this.buildPools(specs);
     const previous = [...this.holdings.values()];
-    this.addresses = { IPv4: new Map(), IPv6: new Map() };
     this.sharedByKey = new Map();
     this.holdings = new Map();
     const evicted: Eviction[] = [];
     for (const old of previous) {
-      const { service, key } = old.assignment;
+      const { service, key } = old;
       const placed = this.place(key, service, old.addresses, "assigned", false);
       if (isFailure(placed)) {
-        evicted.push({ assignment: old.assignment, reason: placed });
+        evicted.push({ assignment: old, reason: placed });
         continue;
       }
       // Holders of one address were compatible before; a pool change cannot change that.
-      this.commit(key, service, placed.pool, placed.placements, old.assignment);
+      this.commit(key, service, placed.pool, placed.placements);
     }
     return evicted;
   }
@@ -177,7 +161,7 @@ export class Allocator {
     const existing = this.holdings.get(key);
     if (existing !== undefined) this.uncommit(existing);
     const held = this.commit(key, service, placed.pool, placed.placements);
-    return { ok: true, ips: held.assignment.ips, pool: held.assignment.pool };
+    return { ok: true, ips: held.ips, pool: held.pool };
   }
 
   /**
@@ -197,12 +181,8 @@ export class Allocator {
     const fresh = this.allocateFresh(key, service, plan);
     if (isFailure(fresh)) return { ok: false, reason: fresh };
     const held = this.commit(key, service, fresh.pool, fresh.placements);
-    const { ips, pool } = held.assignment;
-    const changed =
-      existing === undefined ||
-      existing.assignment.pool !== pool ||
-      existing.assignment.ips.length !== ips.length ||
-      existing.assignment.ips.some((ip, i) => ip !== ips[i]);
+    const { ips, pool } = held;
+    const changed = existing === undefined || existing.pool !== pool || !sameText(existing.ips, ips);
     return { ok: true, ips, pool, changed };
   }
 
@@ -215,12 +195,12 @@ export class Allocator {
   }
 
   assignmentOf(key: string): Assignment | undefined {
-    return this.holdings.get(key)?.assignment;
+    return this.holdings.get(key);
   }
 
   /** Every assignment, in the order they were made. */
   *assignments(): IterableIterator<Assignment> {
-    for (const h of this.holdings.values()) yield h.assignment;
+    yield* this.holdings.values();
   }
 
   /** Number of Services holding addresses. */
@@ -255,7 +235,14 @@ export class Allocator {
   holdersOf(ip: string): string[] {
     const addr = tryParseIP(ip);
     if (addr === undefined) return [];
-    return [...(this.addresses[addr.family].get(addr.value)?.holders.keys() ?? [])].sort();
+    const found = this.locate({ ...addr, text: ip }, "requested");
+    const state = isFailure(found) ? undefined : liveState(found, addr.value);
+    return state === undefined
+      ? []
+      : state
+          .holders()
+          .map((h) => h.key)
+          .sort();
   }
 
   // ── configuration ────────────────────────────────────────────────────────────────────
@@ -320,7 +307,7 @@ export class Allocator {
 
   /** Keeps (and possibly completes) the Service's current addresses, or returns undefined. */
   private keep(existing: Holding, service: ServiceRequest, plan: FamilyPlan): AllocateResult | undefined {
-    const key = existing.assignment.key;
+    const key = existing.key;
     let kept: AddressState[];
     if (service.requestedIPs.length > 0) {
       const requested = parseAddresses(service.requestedIPs, "requested", plan, service.ipFamilies);
@@ -332,7 +319,7 @@ export class Allocator {
       kept = plan.wanted.flatMap((f) => existing.addresses.filter((a) => a.family === f));
       if (kept.length === 0) return undefined;
     }
-    const pool = existing.pool;
+    const pool = existing.poolState;
     if (this.vet(key, service, pool, kept, "assigned") !== undefined) return undefined;
 
     const placements: Placement[] = [...kept];
@@ -348,9 +335,8 @@ export class Allocator {
     }
     this.uncommit(existing);
     const held = this.commit(key, service, pool, placements);
-    const { ips } = held.assignment;
-    const changed =
-      ips.length !== existing.assignment.ips.length || ips.some((ip, i) => ip !== existing.assignment.ips[i]);
+    const { ips } = held;
+    const changed = !sameText(existing.ips, ips);
     return { ok: true, ips, pool: pool.name, changed };
   }
 
@@ -385,21 +371,17 @@ export class Allocator {
     const scoped = this.scopedPoolsFor(service);
     if (scoped.length === 0 && this.unscoped.pools.length === 0)
       return failure.noPoolMatches(service.namespace);
-    const [primary, secondary] = plan.wanted as [IPFamily, IPFamily?];
-    const needs: FamilyNeed[] =
-      secondary === undefined
-        ? [primary]
-        : plan.policy === "RequireDualStack"
-          ? ["both"]
-          : ["both", primary, secondary];
+    const needs = plan.needs;
     const shareable = this.shareablePools(key, service);
-    const satisfies = (p: PoolState, need: FamilyNeed): boolean => {
-      const can = (f: IPFamily): boolean => p.free(f) > 0n || (shareable.get(p)?.has(f) ?? false);
-      return need === "both" ? can("IPv4") && can("IPv6") : can(need);
-    };
 
     for (const need of needs) {
-      const pool = scoped.find((p) => satisfies(p, need));
+      let pool: PoolState | undefined;
+      for (const p of scoped) {
+        if (satisfies(p, need, shareable)) {
+          pool = p;
+          break;
+        }
+      }
       if (pool !== undefined) {
         const placements = this.fillFrom(pool, key, service, plan);
         if (!isFailure(placements)) return { pool, placements };
@@ -410,7 +392,7 @@ export class Allocator {
       let bestAt = best === undefined ? Infinity : (this.unscoped.positionOf(best) ?? Infinity);
       for (const p of shareable.keys()) {
         const at = this.unscoped.positionOf(p);
-        if (at !== undefined && at < bestAt && satisfies(p, need)) {
+        if (at !== undefined && at < bestAt && satisfies(p, need, shareable)) {
           best = p;
           bestAt = at;
         }
@@ -434,20 +416,30 @@ export class Allocator {
   }
 
   /** autoAssign pools whose serviceAllocation admits the Service, in try order. */
-  private scopedPoolsFor(service: ServiceRequest): PoolState[] {
-    const byNamespace = this.scopedByNamespace.get(service.namespace) ?? [];
-    if (byNamespace.length === 0 && this.scopedBySelector.length === 0 && this.scopedOpen.length === 0)
-      return [];
-    const candidates = new Set([...byNamespace, ...this.scopedBySelector, ...this.scopedOpen]);
-    return [...candidates]
-      .filter((p) => p.exclusionFor(service) === undefined)
-      .sort((a, b) => (this.scopedRank.get(a) ?? 0) - (this.scopedRank.get(b) ?? 0));
+  private scopedPoolsFor(service: ServiceRequest): readonly PoolState[] {
+    if (this.scopedRank.size === 0) return NO_POOLS;
+    const found: PoolState[] = [];
+    const lists = [
+      this.scopedByNamespace.get(service.namespace) ?? [],
+      this.scopedBySelector,
+      this.scopedOpen,
+    ];
+    for (const list of lists) {
+      for (const p of list) {
+        if (!found.includes(p) && p.exclusionFor(service) === undefined) found.push(p);
+      }
+    }
+    if (found.length > 1) found.sort(this.byScopedRank);
+    return found;
   }
 
+  private readonly byScopedRank = (a: PoolState, b: PoolState): number =>
+    (this.scopedRank.get(a) ?? 0) - (this.scopedRank.get(b) ?? 0);
+
   /** Pools holding an address this Service could share, with the families of such addresses. */
-  private shareablePools(key: string, service: ServiceRequest): Map<PoolState, Set<IPFamily>> {
+  private shareablePools(key: string, service: ServiceRequest): ReadonlyMap<PoolState, Set<IPFamily>> {
+    if (service.sharingKey === undefined) return NOTHING_SHAREABLE;
     const result = new Map<PoolState, Set<IPFamily>>();
-    if (service.sharingKey === undefined) return result;
     for (const state of this.sharedByKey.get(service.sharingKey) ?? []) {
       if (this.conflictAt(state, key, service, "requested") !== undefined) continue;
       const families = result.get(state.range.pool) ?? new Set<IPFamily>();
@@ -503,7 +495,7 @@ export class Allocator {
     return {
       family,
       value: free.address,
-      text: formatIP({ family, value: free.address }),
+      text: addressText(family, free.address),
       range: free.range,
     };
   }
@@ -524,7 +516,8 @@ export class Allocator {
     for (const a of addrs) {
       const found = this.locate(a, source);
       if (isFailure(found)) return found;
-      placements.push({ family: a.family, value: a.value, text: a.text, range: found });
+      const live = liveState(found, a.value);
+      placements.push(live ?? { family: a.family, value: a.value, text: a.text, range: found });
     }
     const pools = placements.map((p) => p.range.pool);
     const pool = pools[0];
@@ -547,14 +540,14 @@ export class Allocator {
     key: string,
     service: ServiceRequest,
     pool: PoolState,
-    addrs: readonly Address[],
+    placements: readonly Placement[],
     source: IPSource,
   ): AllocationFailure | undefined {
-    const problem = this.poolProblem(service, pool, addrs, source);
+    const problem = this.poolProblem(service, pool, placements, source);
     if (problem !== undefined) return problem;
-    for (const a of addrs) {
-      const state = this.addresses[a.family].get(a.value);
-      const conflict = state === undefined ? undefined : this.conflictAt(state, key, service, source);
+    for (const p of placements) {
+      // Placements of addresses in use are their live AddressState (see place and keep).
+      const conflict = p instanceof AddressState ? this.conflictAt(p, key, service, source) : undefined;
       if (conflict !== undefined) return conflict;
     }
     return undefined;
@@ -584,7 +577,9 @@ export class Allocator {
     source: IPSource,
   ): AllocationFailure | undefined {
     let other: string | undefined;
-    for (const holder of state.holders.keys()) {
+    const holders = state.holders();
+    for (const h of holders) {
+      const holder = h.key;
       if (holder !== key && (other === undefined || holder < other)) other = holder;
     }
     // Alone on the address (or not on it at all): a sole owner may change its keys in place.
@@ -599,10 +594,13 @@ export class Allocator {
       return failure.requestedIPInUse(state.text, other, "backend", source);
     }
     for (const port of service.ports) {
-      const pk = portKey(port);
-      const owner = state.ports.get(pk);
-      if (owner !== undefined && owner !== key) {
-        return failure.requestedIPInUse(state.text, owner, "port", source, { port: pk });
+      for (const h of holders) {
+        if (h.key === key) continue;
+        if (h.service.ports.some((p) => p.port === port.port && p.protocol === port.protocol)) {
+          return failure.requestedIPInUse(state.text, h.key, "port", source, {
+            port: portKey(port),
+          });
+        }
       }
     }
     return undefined;
@@ -638,79 +636,91 @@ export class Allocator {
     service: ServiceRequest,
     pool: PoolState,
     placements: readonly Placement[],
-    previous?: Assignment,
   ): Holding {
-    const addresses = placements.map((p) => this.stateFor(p));
-    const ips = addresses.map((a) => a.text);
-    const assignment: Assignment =
-      previous?.pool === pool.name && previous.service === service && sameText(previous.ips, ips)
-        ? previous
-        : { key, service, ips, pool: pool.name };
-    const holding: Holding = { assignment, addresses, pool };
-    for (const state of addresses) {
-      if (state.holders.size === 0) {
-        state.sharingKey = service.sharingKey;
-        state.backendKey = service.backendKey;
-        if (service.sharingKey !== undefined) {
-          const set = this.sharedByKey.get(service.sharingKey) ?? new Set();
-          set.add(state);
-          this.sharedByKey.set(service.sharingKey, set);
-        }
-      }
-      state.holders.set(key, holding);
-      for (const port of service.ports) state.ports.set(portKey(port), key);
+    const [p0, p1] = placements;
+    if (p0 === undefined || placements.length > 2) {
+      throw new AllocatorInvariantError(`${placements.length} addresses for ${key}`);
     }
+    const first = this.stateFor(p0);
+    const second = p1 === undefined ? undefined : this.stateFor(p1);
+    const ips = second === undefined ? [first.text] : [first.text, second.text];
+    const holding = new Holding(key, service, ips, pool.name, pool, first, second);
+    this.join(holding, first);
+    if (second !== undefined) this.join(holding, second);
     this.holdings.set(key, holding);
     return holding;
   }
 
+  private join(holding: Holding, state: AddressState): void {
+    const { sharingKey, backendKey } = holding.service;
+    if (state.holderCount === 0) {
+      state.sharingKey = sharingKey;
+      state.backendKey = backendKey;
+      if (sharingKey !== undefined) {
+        const set = this.sharedByKey.get(sharingKey) ?? new Set();
+        set.add(state);
+        this.sharedByKey.set(sharingKey, set);
+      }
+    }
+    state.addHolder(holding);
+  }
+
   private stateFor(p: Placement): AddressState {
-    const map = this.addresses[p.family];
-    const existing = map.get(p.value);
-    if (existing !== undefined) return existing;
+    // Addresses in use reach here as their AddressState; anything else is free. A state whose
+    // last holder just left (a Service re-committing its own address) starts over.
+    if (p instanceof AddressState && p.holderCount > 0) return p;
     const state = new AddressState(p.family, p.value, p.text, p.range);
-    map.set(p.value, state);
+    p.range.states.set(ordinalIn(p.range, p.value), state);
     if (p.range.pool.markUsed(p.range, p.value)) this.unscoped.refresh(p.range.pool);
     return state;
   }
 
   private uncommit(holding: Holding): void {
-    const { key, service } = holding.assignment;
-    for (const state of holding.addresses) {
-      state.holders.delete(key);
-      for (const port of service.ports) {
-        const pk = portKey(port);
-        if (state.ports.get(pk) === key) state.ports.delete(pk);
-      }
-      if (state.holders.size > 0) continue;
-      this.addresses[state.family].delete(state.value);
-      if (state.sharingKey !== undefined) {
-        const set = this.sharedByKey.get(state.sharingKey);
-        set?.delete(state);
-        if (set?.size === 0) this.sharedByKey.delete(state.sharingKey);
-      }
-      const pool = state.range.pool;
-      if (pool.markFree(state.range, state.value)) this.unscoped.refresh(pool);
+    this.leave(holding, holding.first);
+    if (holding.second !== undefined) this.leave(holding, holding.second);
+    this.holdings.delete(holding.key);
+  }
+
+  private leave(holding: Holding, state: AddressState): void {
+    state.removeHolder(holding);
+    if (state.holderCount > 0) return;
+    state.range.states.delete(ordinalIn(state.range, state.value));
+    if (state.sharingKey !== undefined) {
+      const set = this.sharedByKey.get(state.sharingKey);
+      set?.delete(state);
+      if (set?.size === 0) this.sharedByKey.delete(state.sharingKey);
     }
-    this.holdings.delete(key);
+    const pool = state.range.pool;
+    if (pool.markFree(state.range, state.value)) this.unscoped.refresh(pool);
   }
 }
 
 // ── request interpretation ─────────────────────────────────────────────────────────────
 
+/** Every valid (policy, ipFamilies) combination, built once: planning a request allocates nothing. */
+const PLANS: Partial<Record<string, Partial<Record<string, Partial<Record<string, FamilyPlan>>>>>> = {};
+for (const policy of ["SingleStack", "PreferDualStack", "RequireDualStack"] as const) {
+  for (const primary of FAMILIES) {
+    for (const secondary of [...FAMILIES, undefined]) {
+      if (secondary === primary || (policy === "RequireDualStack" && secondary === undefined)) continue;
+      const wanted = policy === "SingleStack" || secondary === undefined ? [primary] : [primary, secondary];
+      const needs: FamilyNeed[] =
+        wanted.length === 1
+          ? [primary]
+          : policy === "RequireDualStack"
+            ? ["both"]
+            : ["both", primary, wanted[1] as IPFamily];
+      const byPrimary = (PLANS[policy] ??= {});
+      (byPrimary[primary] ??= {})[secondary ?? "-"] = { wanted, policy, needs };
+    }
+  }
+}
+
 function familyPlan(service: ServiceRequest): FamilyPlan | AllocationFailure {
   const fs = service.ipFamilies;
-  const policy = service.ipFamilyPolicy;
-  const valid =
-    fs.length >= 1 &&
-    fs.length <= 2 &&
-    // The type says so, but the value comes from a Kubernetes object: check.
-    (fs as readonly string[]).every((f) => f === "IPv4" || f === "IPv6") &&
-    new Set(fs).size === fs.length &&
-    (policy !== "RequireDualStack" || fs.length === 2);
-  if (!valid) return failure.invalidIPFamilies(fs, policy);
-  const wanted = policy === "SingleStack" ? fs.slice(0, 1) : [...fs];
-  return { wanted, policy };
+  // The values come from a Kubernetes object: anything not in the table is invalid.
+  const plan = fs.length <= 2 ? PLANS[service.ipFamilyPolicy]?.[fs[0] ?? "-"]?.[fs[1] ?? "-"] : undefined;
+  return plan ?? failure.invalidIPFamilies(fs, service.ipFamilyPolicy);
 }
 
 /** Parses addresses and checks them against the family plan; returns them in family order. */
@@ -758,4 +768,11 @@ function sameAddresses(held: readonly Address[], wanted: readonly Address[]): bo
 
 function sameText(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Canonical text; IPv4 without the generic formatter's bigint shifts (this is the hot path). */
+function addressText(family: IPFamily, value: bigint): string {
+  if (family === "IPv6") return formatIP({ family, value });
+  const n = Number(value);
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }

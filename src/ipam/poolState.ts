@@ -1,7 +1,9 @@
 import { matchesSelector } from "../api/labelSelector.js";
 import type { IPFamily } from "../net/ip.js";
 import { AddressRange } from "./addressRange.js";
+import type { AddressState } from "./holding.js";
 import { IntervalSet } from "./intervalSet.js";
+import { OrdinalTable } from "./ordinalTable.js";
 import type { PoolSpec } from "./pool.js";
 import type { ServiceRequest } from "./service.js";
 
@@ -11,8 +13,10 @@ export const FAMILIES: readonly IPFamily[] = ["IPv4", "IPv6"];
 export interface PoolRange {
   readonly pool: PoolState;
   readonly range: AddressRange;
-  /** Position among the pool's ranges of the same family. */
-  readonly index: number;
+  /** Position among the pool's ranges of the same family (a bigint: it keys an IntervalSet). */
+  readonly index: bigint;
+  /** The addresses in use, by ordinal. */
+  readonly states: OrdinalTable<AddressState>;
 }
 
 /** Per-family bookkeeping of a pool. */
@@ -20,12 +24,10 @@ class FamilyState {
   readonly ranges: PoolRange[] = [];
   capacity = 0n;
   assigned = 0;
+  /** capacity - assigned, kept up to date rather than computed on every read. */
+  free = 0n;
   /** Indices of full ranges, so the first range with room is found without a scan. */
   readonly fullRanges = new IntervalSet();
-
-  get free(): bigint {
-    return this.capacity - BigInt(this.assigned);
-  }
 }
 
 /**
@@ -47,10 +49,16 @@ export class PoolState {
     for (const r of spec.ranges) {
       const fam = this.families[r.family];
       const range = new AddressRange(r, spec.avoidBuggyIPs);
-      const entry: PoolRange = { pool: this, range, index: fam.ranges.length };
+      const entry: PoolRange = {
+        pool: this,
+        range,
+        index: BigInt(fam.ranges.length),
+        states: new OrdinalTable(range.capacity),
+      };
       fam.ranges.push(entry);
       fam.capacity += range.capacity;
-      if (range.capacity === 0n) fam.fullRanges.add(BigInt(entry.index));
+      fam.free += range.capacity;
+      if (range.capacity === 0n) fam.fullRanges.add(entry.index);
     }
   }
 
@@ -98,7 +106,8 @@ export class PoolState {
     }
     const fam = this.families[range.range.family];
     fam.assigned++;
-    if (range.range.free === 0n) fam.fullRanges.add(BigInt(range.index));
+    fam.free--;
+    if (range.range.isFull) fam.fullRanges.add(range.index);
     return fam.free === 0n;
   }
 
@@ -111,7 +120,8 @@ export class PoolState {
     const fam = this.families[range.range.family];
     const wasFull = fam.free === 0n;
     fam.assigned--;
-    fam.fullRanges.delete(BigInt(range.index));
+    fam.free++;
+    fam.fullRanges.delete(range.index);
     return wasFull;
   }
 

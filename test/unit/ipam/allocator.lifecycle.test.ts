@@ -310,3 +310,26 @@ describe("Services that change", () => {
     });
   });
 });
+
+describe("assignments as values", () => {
+  it("serialise to exactly the Assignment fields", () => {
+    const a = allocatorWith([pool("p", ["192.0.2.0/29"])]);
+    const s = svc("a");
+    mustAllocate(a, s);
+    expect(JSON.parse(JSON.stringify(a.assignmentOf("default/a")))).toEqual({
+      key: "default/a",
+      service: JSON.parse(JSON.stringify(s)) as unknown,
+      ips: ["192.0.2.0"],
+      pool: "p",
+    });
+  });
+
+  it("an assignment handed out does not change when the Service is updated", () => {
+    const a = allocatorWith([pool("p", ["192.0.2.0/29"])]);
+    mustAllocate(a, svc("a"));
+    const before = a.assignmentOf("default/a");
+    mustAllocate(a, svc("a", { requestedIPs: ["192.0.2.5"] }));
+    expect(before?.ips).toEqual(["192.0.2.0"]);
+    expect(a.assignmentOf("default/a")?.ips).toEqual(["192.0.2.5"]);
+  });
+});
