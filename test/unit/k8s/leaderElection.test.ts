@@ -201,7 +201,11 @@ describe("LeaderElector", () => {
     const events: string[] = [];
     const a = candidate("a", lease, clock, async (signal) => {
       events.push("work-start");
-      await new Promise<void>((resolve) => { signal.addEventListener("abort", () => { resolve(); }); });
+      await new Promise<void>((resolve) => {
+        signal.addEventListener("abort", () => {
+          resolve();
+        });
+      });
       // Winding down takes a moment after the abort.
       await new Promise<void>((resolve) => clock.setTimeout(resolve, 300));
       events.push("work-end");
