@@ -485,7 +485,10 @@ describe("decideBGP into the Adj-RIB-Out: minimal changes", () => {
     const both = rib(agg, [web, ntp]);
     expect([...both.keys()]).toEqual(["198.51.100.0/24", "2001:db8:100::8/128"]);
     expect(diffText(both, rib(agg, [ntp]))).toEqual({ announce: [], withdraw: [] });
-    expect(diffText(rib(agg, [ntp]), rib(agg, [web]))).toEqual({ announce: [], withdraw: ["2001:db8:100::8/128"] });
+    expect(diffText(rib(agg, [ntp]), rib(agg, [web]))).toEqual({
+      announce: [],
+      withdraw: ["2001:db8:100::8/128"],
+    });
     expect(diffText(rib(agg, [web]), rib(agg, []))).toEqual({ announce: [], withdraw: ["198.51.100.0/24"] });
   });
 
