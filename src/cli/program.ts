@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
+import { registerController } from "./controller.js";
 import { registerMigrate } from "./migrate.js";
 
 /**
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     });
 
   registerMigrate(program);
+  registerController(program);
 
   return program;
 }

@@ -73,6 +73,12 @@ export class ControllerCore {
   private config: IronLBConfig | undefined;
   /** Services whose last allocation failed: retried whenever addresses are freed. */
   private readonly waiting = new Set<string>();
+  /**
+   * Per Service, the resourceVersions our own last writes made obsolete. The informer cache lags
+   * behind a write; a cached object at one of these versions is older than what we wrote, and
+   * writing from it again would only repeat the write (or conflict). Its update event follows.
+   */
+  private readonly superseded = new Map<string, ReadonlySet<string>>();
   private readonly now: () => Date;
   private readonly poolStatusDelayMs: number;
   private started = false;
@@ -226,6 +232,12 @@ export class ControllerCore {
     // every Service's addresses.
     if (this.config === undefined) return;
     let svc = this.options.caches.service(key);
+    const obsolete = this.superseded.get(key);
+    if (obsolete !== undefined) {
+      const version = svc?.metadata?.resourceVersion;
+      if (version !== undefined && obsolete.has(version)) return;
+      this.superseded.delete(key);
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         await this.reconcileServiceOnce(key, svc, signal);
@@ -282,18 +294,26 @@ export class ControllerCore {
   ): Promise<boolean> {
     const plan = planService(svc, desired, this.now(), notOurs);
     const meta = svc.metadata ?? {};
+    const versions = [meta.resourceVersion];
     if (plan.status !== undefined) {
       if (signal.aborted) throw new WriteAbortedError("stopped before writing Service status");
-      await this.options.writer.replaceServiceStatus({ ...svc, status: plan.status }, signal);
+      const written = await this.options.writer.replaceServiceStatus({ ...svc, status: plan.status }, signal);
+      versions.push(written.metadata?.resourceVersion);
     }
     if (plan.annotations !== undefined) {
       if (signal.aborted) throw new WriteAbortedError("stopped before writing Service annotations");
-      await this.options.writer.patchServiceAnnotations(
+      const patched = await this.options.writer.patchServiceAnnotations(
         meta.namespace ?? "",
         meta.name ?? "",
         plan.annotations,
         signal,
       );
+      versions.push(patched.metadata?.resourceVersion);
+    }
+    if (versions.length > 1) {
+      // Every version but the last one written is now obsolete.
+      const obsolete = versions.slice(0, -1).filter((v): v is string => v !== undefined);
+      this.superseded.set(objectKey(svc), new Set(obsolete));
     }
     for (const event of plan.events) this.options.writer.recordServiceEvent(svc, event);
     if (plan.status !== undefined || plan.annotations !== undefined) {
@@ -343,6 +363,12 @@ export class ControllerCore {
   }
 }
 
+function timeOf(t: Date | string | undefined): number {
+  if (t === undefined) return 0;
+  const ms = typeof t === "string" ? Date.parse(t) : t.getTime();
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
 function splitServiceKey(key: string): { namespace: string; name: string } {
   const slash = key.indexOf("/");
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
@@ -350,8 +376,8 @@ function splitServiceKey(key: string): { namespace: string; name: string } {
 
 /** Oldest first by creationTimestamp, then by key, for a deterministic load order. */
 function compareAge(a: ServiceObject, b: ServiceObject): number {
-  const ta = a.metadata?.creationTimestamp?.getTime() ?? 0;
-  const tb = b.metadata?.creationTimestamp?.getTime() ?? 0;
+  const ta = timeOf(a.metadata?.creationTimestamp);
+  const tb = timeOf(b.metadata?.creationTimestamp);
   if (ta !== tb) return ta - tb;
   const ka = objectKey(a);
   const kb = objectKey(b);

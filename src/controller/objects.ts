@@ -1,7 +1,8 @@
 /**
  * The parts of Kubernetes objects the controller reads and writes, as plain structural types.
  * client-node's V1Service, V1Namespace and custom objects are assignable to them, and tests can
- * build them as literals. Dates are `Date` as client-node deserialises them.
+ * build them as literals. Timestamps are `Date` when client-node deserialised the object and
+ * strings (RFC 3339) when it came raw from a list/watch.
  */
 
 export interface ObjectMeta {
@@ -12,8 +13,8 @@ export interface ObjectMeta {
   readonly generation?: number | undefined;
   readonly labels?: Readonly<Record<string, string>> | undefined;
   readonly annotations?: Readonly<Record<string, string>> | undefined;
-  readonly creationTimestamp?: Date | undefined;
-  readonly deletionTimestamp?: Date | undefined;
+  readonly creationTimestamp?: Date | string | undefined;
+  readonly deletionTimestamp?: Date | string | undefined;
 }
 
 export interface ServicePortObject {
@@ -34,7 +35,7 @@ export interface ConditionObject {
   readonly status: string;
   readonly reason: string;
   readonly message: string;
-  readonly lastTransitionTime: Date;
+  readonly lastTransitionTime: Date | string;
   readonly observedGeneration?: number | undefined;
 }
 

@@ -13,7 +13,6 @@ export interface ControllerCaches {
   /** The Service "namespace/name", or undefined when it does not exist. */
   service(key: string): ServiceObject | undefined;
   services(): Iterable<ServiceObject>;
-  servicesIn(namespace: string): Iterable<ServiceObject>;
   /** Labels of a namespace; empty when unknown. */
   namespaceLabels(namespace: string): Labels;
   configObjects(): ConfigObjects;
@@ -30,13 +29,16 @@ export interface ControllerWriter {
    * resourceVersion. Throws WriteConflictError on 409, ObjectGoneError on 404.
    */
   replaceServiceStatus(service: ServiceObject, signal: AbortSignal): Promise<ServiceObject>;
-  /** Merge-patches metadata.annotations (null removes). Throws ObjectGoneError on 404. */
+  /**
+   * Merge-patches metadata.annotations (null removes); resolves to the Service as patched.
+   * Throws ObjectGoneError on 404.
+   */
   patchServiceAnnotations(
     namespace: string,
     name: string,
     annotations: Readonly<Record<string, string | null>>,
     signal: AbortSignal,
-  ): Promise<void>;
+  ): Promise<ServiceObject>;
   /** Records an Event about the Service; best effort (never throws). */
   recordServiceEvent(service: ServiceObject, event: ServiceEvent): void;
   /** Merge-patches IPAddressPool status through its status subresource. */

@@ -82,6 +82,30 @@ describe("ControllerCore: allocation", () => {
     expect(cluster.get("default/a").metadata?.labels).toEqual({ changed: "yes" });
   });
 
+  test("a cache lagging behind our own writes causes no repeated write", async () => {
+    const cluster = clusterWithPool(["192.0.2.10-192.0.2.12"]);
+    cluster.put(service("a"));
+    const core = cluster.startCore();
+    await cluster.drain(core);
+    const versions = cluster.versions.get("default/a") ?? [];
+    // created, status written, annotation patched
+    expect(versions).toHaveLength(3);
+    const writes = cluster.writes;
+    for (const old of versions.slice(0, 2)) {
+      cluster.staleCache.set("default/a", old);
+      await core.reconcile("service/default/a", new AbortController().signal);
+      expect(cluster.writes).toBe(writes);
+    }
+    cluster.staleCache.delete("default/a");
+    await core.reconcile("service/default/a", new AbortController().signal);
+    expect(cluster.writes).toBe(writes);
+    // A change by someone else (a new version) is acted on: the annotation is put back.
+    const latest = cluster.get("a");
+    cluster.put({ ...latest, metadata: { ...latest.metadata, annotations: {} } });
+    await core.reconcile("service/default/a", new AbortController().signal);
+    expect(cluster.get("a").metadata?.annotations?.["ironlb.io/ip-allocated-from-pool"]).toBe("lan");
+  });
+
   test("once the signal aborts (leadership lost) nothing is written", async () => {
     const cluster = clusterWithPool(["192.0.2.10-192.0.2.12"]);
     cluster.put(service("a"));

@@ -32,6 +32,8 @@ export class FakeCluster implements ControllerCaches, ControllerWriter, KeyQueue
   private version = 1;
   /** When set, the cache returns this stale copy for the key (to provoke a conflict). */
   readonly staleCache = new Map<string, ServiceObject>();
+  /** Every version each Service had, oldest first (to serve a lagging cache). */
+  readonly versions = new Map<string, ServiceObject[]>();
 
   // ── test helpers ──
   put(svc: ServiceObject): void {
@@ -56,7 +58,10 @@ export class FakeCluster implements ControllerCaches, ControllerWriter, KeyQueue
 
   private bump(svc: ServiceObject): ServiceObject {
     this.version++;
-    return { ...svc, metadata: { ...svc.metadata, resourceVersion: String(this.version) } };
+    const next = { ...svc, metadata: { ...svc.metadata, resourceVersion: String(this.version) } };
+    const key = objectKey(svc);
+    this.versions.set(key, [...(this.versions.get(key) ?? []), next]);
+    return next;
   }
 
   // ── ControllerCaches ──
@@ -65,9 +70,6 @@ export class FakeCluster implements ControllerCaches, ControllerWriter, KeyQueue
   }
   services(): Iterable<ServiceObject> {
     return [...this.servicesByKey.values()];
-  }
-  servicesIn(namespace: string): Iterable<ServiceObject> {
-    return [...this.servicesByKey.values()].filter((s) => s.metadata?.namespace === namespace);
   }
   namespaceLabels(namespace: string): Labels {
     return this.namespaces.get(namespace) ?? {};
@@ -105,7 +107,7 @@ export class FakeCluster implements ControllerCaches, ControllerWriter, KeyQueue
     namespace: string,
     name: string,
     patch: Readonly<Record<string, string | null>>,
-  ): Promise<void> {
+  ): Promise<ServiceObject> {
     const key = `${namespace}/${name}`;
     const stored = this.servicesByKey.get(key);
     if (stored === undefined) return Promise.reject(new ObjectGoneError(key));
@@ -114,8 +116,9 @@ export class FakeCluster implements ControllerCaches, ControllerWriter, KeyQueue
     const annotations = Object.fromEntries(
       Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== null),
     );
-    this.servicesByKey.set(key, this.bump({ ...stored, metadata: { ...stored.metadata, annotations } }));
-    return Promise.resolve();
+    const next = this.bump({ ...stored, metadata: { ...stored.metadata, annotations } });
+    this.servicesByKey.set(key, next);
+    return Promise.resolve(next);
   }
   recordServiceEvent(svc: ServiceObject, event: ServiceEvent): void {
     this.events.push({ service: objectKey(svc), event });
