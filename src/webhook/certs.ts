@@ -409,6 +409,14 @@ async function newKeyPair(): Promise<{
   };
 }
 
+/**
+ * `text` with every character outside PrintableString replaced: forge encodes subject names as
+ * PrintableString, and Go (the API server) refuses to parse a certificate whose names break it.
+ */
+export function printableString(text: string): string {
+  return text.replace(/[^A-Za-z0-9 '()+,\-./:=?]/g, "-");
+}
+
 /** A random positive serial number, as hex. */
 function serialNumber(): string {
   const bytes = randomBytes(16);
@@ -427,7 +435,7 @@ export async function issueCA(policy: CertificatePolicy, now: number): Promise<K
   // A distinct subject per CA keeps old and new CAs apart in the trust bundle.
   const subject = [
     { name: "organizationName", value: "IronLB" },
-    { name: "commonName", value: `ironlb-webhook-ca@${Math.floor(now / 1000)}` },
+    { name: "commonName", value: printableString(`ironlb-webhook-ca-${Math.floor(now / 1000)}`) },
   ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
@@ -459,7 +467,10 @@ export async function issueServingCertificate(
   );
   cert.setSubject([
     { name: "organizationName", value: "IronLB" },
-    { name: "commonName", value: identity.dnsNames[0] ?? identity.ipAddresses[0] ?? "ironlb-webhook" },
+    {
+      name: "commonName",
+      value: printableString(identity.dnsNames[0] ?? identity.ipAddresses[0] ?? "ironlb-webhook"),
+    },
   ]);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([

@@ -15,6 +15,7 @@ import {
   nextTrustBundle,
   parseCertificates,
   planCertificates,
+  printableString,
   renewalTime,
   serviceDNSNames,
   signedBy,
@@ -75,6 +76,20 @@ describe("issued certificates", () => {
     expect(signedBy(c, c)).toBe(true);
     expect(validityOf(c)).toEqual({ notBefore: T0 - policy.clockSkewMs, notAfter: T0 + policy.caValidityMs });
     expect(c.checkPrivateKey(createPrivateKey(ca.keyPem))).toBe(true);
+  });
+
+  it("subjects use only PrintableString characters (Go refuses to parse others)", async () => {
+    const printable = /^[A-Za-z0-9 '()+,\-./:=?\n]*$/;
+    expect(cert(ca.certPem).subject).toMatch(printable);
+    expect(cert(serving.certPem).subject).toMatch(printable);
+    const odd = await issueServingCertificate(
+      ca,
+      { dnsNames: ["under_score.example"], ipAddresses: [] },
+      policy,
+      T0,
+    );
+    expect(cert(odd.certPem).subject).toContain("CN=under-score.example");
+    expect(printableString("a@b_c*d")).toBe("a-b-c-d");
   });
 
   it("two CAs have distinct subjects and keys", () => {
