@@ -6,7 +6,8 @@
  * Cost: allocate, assign and release are O(log n) in the pool size (used addresses are kept as
  * runs in balanced trees) and O(log p) in the number of pools without a serviceAllocation
  * (full pools are skipped through an index); pools with a serviceAllocation are found through
- * a namespace index and sorted per request. Pool counters are plain fields.
+ * a namespace index and sorted per request. Pool counters are plain fields. Who holds an
+ * address is found through a per-range table indexed by the address's ordinal.
  */
 import { formatIP, tryParseIP, type IPFamily } from "../net/ip.js";
 import type { PoolSpec } from "./pool.js";
@@ -669,9 +670,10 @@ export class Allocator {
     // Addresses in use reach here as their AddressState; anything else is free. A state whose
     // last holder just left (a Service re-committing its own address) starts over.
     if (p instanceof AddressState && p.holderCount > 0) return p;
-    const state = new AddressState(p.family, p.value, p.text, p.range);
-    p.range.states.set(ordinalIn(p.range, p.value), state);
-    if (p.range.pool.markUsed(p.range, p.value)) this.unscoped.refresh(p.range.pool);
+    const ordinal = ordinalIn(p.range, p.value);
+    const state = new AddressState(p.family, p.text, p.range, ordinal);
+    p.range.states.set(ordinal, state);
+    if (p.range.pool.markUsed(p.range, ordinal)) this.unscoped.refresh(p.range.pool);
     return state;
   }
 
@@ -684,14 +686,15 @@ export class Allocator {
   private leave(holding: Holding, state: AddressState): void {
     state.removeHolder(holding);
     if (state.holderCount > 0) return;
-    state.range.states.delete(ordinalIn(state.range, state.value));
+    const ordinal = state.ordinal;
+    state.range.states.delete(ordinal);
     if (state.sharingKey !== undefined) {
       const set = this.sharedByKey.get(state.sharingKey);
       set?.delete(state);
       if (set?.size === 0) this.sharedByKey.delete(state.sharingKey);
     }
     const pool = state.range.pool;
-    if (pool.markFree(state.range, state.value)) this.unscoped.refresh(pool);
+    if (pool.markFree(state.range, ordinal)) this.unscoped.refresh(pool);
   }
 }
 

@@ -17,6 +17,9 @@ export interface Assignment {
   readonly pool: string;
 }
 
+/** Ordinals up to here are stored as numbers: they fit a V8 small integer on every platform. */
+const SMALL = 0x3fffffffn;
+
 export interface Address {
   readonly family: IPFamily;
   readonly value: bigint;
@@ -40,12 +43,25 @@ export class AddressState implements Placement {
   sharingKey: string | undefined;
   backendKey = "";
 
+  /** The address's ordinal in its range; a small integer for any IPv4 range, so no heap object. */
+  private readonly ord: number | bigint;
+
   constructor(
     readonly family: IPFamily,
-    readonly value: bigint,
     readonly text: string,
     readonly range: PoolRange,
-  ) {}
+    ordinal: bigint,
+  ) {
+    this.ord = ordinal <= SMALL ? Number(ordinal) : ordinal;
+  }
+
+  get ordinal(): bigint {
+    return typeof this.ord === "number" ? BigInt(this.ord) : this.ord;
+  }
+
+  get value(): bigint {
+    return this.range.range.addressOf(this.ordinal);
+  }
 
   get holderCount(): number {
     return (this.holder === undefined ? 0 : 1) + (this.sharers?.length ?? 0);

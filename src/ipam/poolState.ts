@@ -94,15 +94,12 @@ export class PoolState {
   }
 
   /**
-   * Marks an address used; returns true when the family went from having free addresses to
-   * having none (so the caller can update its indexes).
+   * Marks an address (by ordinal in its range) used; returns true when the family went from
+   * having free addresses to having none (so the caller can update its indexes).
    */
-  markUsed(range: PoolRange, address: bigint): boolean {
-    const ordinal = range.range.ordinalOf(address);
-    if (ordinal === undefined || !range.range.used.add(ordinal)) {
-      throw new AllocatorInvariantError(
-        `address ${address} of pool "${this.name}" is avoided or already in use`,
-      );
+  markUsed(range: PoolRange, ordinal: bigint): boolean {
+    if (!range.range.used.add(ordinal)) {
+      throw new AllocatorInvariantError(`ordinal ${ordinal} of pool "${this.name}" is already in use`);
     }
     const fam = this.families[range.range.family];
     fam.assigned++;
@@ -112,10 +109,9 @@ export class PoolState {
   }
 
   /** Marks an address free; returns true when the family had no free address before. */
-  markFree(range: PoolRange, address: bigint): boolean {
-    const ordinal = range.range.ordinalOf(address);
-    if (ordinal === undefined || !range.range.used.delete(ordinal)) {
-      throw new AllocatorInvariantError(`address ${address} of pool "${this.name}" was not in use`);
+  markFree(range: PoolRange, ordinal: bigint): boolean {
+    if (!range.range.used.delete(ordinal)) {
+      throw new AllocatorInvariantError(`ordinal ${ordinal} of pool "${this.name}" was not in use`);
     }
     const fam = this.families[range.range.family];
     const wasFull = fam.free === 0n;
