@@ -97,7 +97,7 @@ export interface KubeClients {
   readonly events: EventsV1Api;
   readonly discovery: DiscoveryV1Api;
   /** The agent every client uses (also for raw list/watch requests, see listWatch.ts). */
-  agent(): Promise<http.Agent | undefined>;
+  readonly agent: () => Promise<http.Agent | undefined>;
 }
 
 export interface KubeClientOptions {
