@@ -16,7 +16,9 @@ import {
   defaultCertificatePolicy,
   parseCertificates,
   serviceDNSNames,
+  signedBy,
   validateCertificatePolicy,
+  validityOf,
   type CertificatePolicy,
   type CertificateSet,
   type ServingIdentity,
@@ -153,6 +155,8 @@ export function startWebhook(options: WebhookOptions): Webhook {
   let served: CertificateSet | undefined;
   /** The newest set read from the Secret (its trust bundle is what the caBundle must hold). */
   let latest: CertificateSet | undefined;
+  /** The trust bundle last confirmed in the ValidatingWebhookConfiguration. */
+  let appliedBundle: string | undefined;
   let caBundleState: WebhookStatus["caBundle"] = "unknown";
   let lastError: string | undefined;
 
@@ -208,6 +212,7 @@ export function startWebhook(options: WebhookOptions): Webhook {
         logger.info({ name: configurationName, webhooks: outcome.webhooks }, "CA bundle applied");
       }
       caBundleState = "applied";
+      appliedBundle = latest.trustBundlePem;
       return true;
     } catch (error) {
       caBundleState = "error";
@@ -217,10 +222,23 @@ export function startWebhook(options: WebhookOptions): Webhook {
     }
   }
 
-  /** Serves the latest serving certificate if it differs from the one in use. */
+  /**
+   * Serves the latest serving certificate if it differs from the one in use, once the API server
+   * trusts its CA (the bundle holding it was applied) or the one in use has expired anyway.
+   */
   function serveLatest(): void {
     if (server === undefined || latest === undefined || served === undefined) return;
     if (latest.certPem === served.certPem && latest.keyPem === served.keyPem) return;
+    const [next] = parseCertificates(latest.certPem);
+    const [current] = parseCertificates(served.certPem);
+    const trusted = parseCertificates(appliedBundle ?? "").some(
+      (ca) => next !== undefined && signedBy(next, ca),
+    );
+    const currentExpired = current === undefined || validityOf(current).notAfter <= wallClock();
+    if (!trusted && !currentExpired) {
+      logger.debug("new webhook certificate waits until its CA is in the CA bundle");
+      return;
+    }
     server.setCertificate({ certPem: latest.certPem, keyPem: latest.keyPem });
     served = latest;
     logger.info({ serving: describeServing(latest) }, "webhook serving a new certificate");
@@ -244,6 +262,7 @@ export function startWebhook(options: WebhookOptions): Webhook {
   async function caBundleLoop(): Promise<void> {
     for (;;) {
       const applied = await syncCABundle();
+      if (applied) serveLatest();
       if (applied && !isReady) {
         isReady = true;
         markReady();
