@@ -40,6 +40,7 @@ export interface WebhookOptions {
   readonly kubeConfig: KubeConfig;
   /** The configuration objects in the cluster now, e.g. from the controller's informer caches. */
   readonly configObjects: ConfigObjectsProvider;
+  /** Used as given: pass a child logger ({ component: "webhook" }) to tag the lines. */
   readonly logger: Logger;
   /** Aborting stops the webhook like close(). */
   readonly signal?: AbortSignal;
@@ -117,7 +118,7 @@ export function startWebhook(options: WebhookOptions): Webhook {
   validateCertificatePolicy(policy);
   const clock = options.clock ?? systemClock;
   const wallClock = options.wallClock ?? Date.now;
-  const logger = options.logger.child({ component: "webhook" });
+  const logger = options.logger;
   const configurationName = options.webhookConfigurationName ?? DEFAULT_WEBHOOK_CONFIGURATION_NAME;
   const identity: ServingIdentity = {
     dnsNames: [
