@@ -21,6 +21,7 @@ import {
   type RequestContext,
   type ResponseContext,
 } from "@kubernetes/client-node";
+import { linkedSignal } from "../runtime/abort.js";
 
 export class KubeConfigError extends Error {
   override readonly name = "KubeConfigError";
@@ -190,17 +191,36 @@ export interface RequestControl {
  * (client-node sets no timeout of its own: a call to a hung API server waits forever.)
  */
 export function requestOptions(control: RequestControl): ConfigurationOptions {
-  const signals: AbortSignal[] = [];
-  if (control.signal !== undefined) signals.push(control.signal);
-  if (control.timeoutMs !== undefined) signals.push(AbortSignal.timeout(control.timeoutMs));
-  if (signals.length === 0) return {};
-  const signal = signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+  if (control.timeoutMs === undefined) {
+    if (control.signal === undefined) return {};
+    const signal = control.signal;
+    return callMiddleware((context) => {
+      context.setSignal(signal);
+    });
+  }
+  // One linked signal per call, detached from the caller's long-lived signal when the response
+  // arrives (or the timer fires), so options objects made per call never pile up on it.
+  const bounded = linkedSignal(control.signal, { timeoutMs: control.timeoutMs });
+  return callMiddleware(
+    (context) => {
+      context.setSignal(bounded.signal);
+    },
+    () => {
+      bounded.dispose();
+    },
+  );
+}
+
+function callMiddleware(pre: (context: RequestContext) => void, post?: () => void): ConfigurationOptions {
   const middleware: ObservableMiddleware = {
     pre: (context) => {
-      if (signal !== undefined) context.setSignal(signal);
+      pre(context);
       return new Observable(Promise.resolve(context));
     },
-    post: (response) => new Observable(Promise.resolve(response)),
+    post: (response) => {
+      post?.();
+      return new Observable(Promise.resolve(response));
+    },
   };
   return { middleware: [middleware], middlewareMergeStrategy: "append" };
 }

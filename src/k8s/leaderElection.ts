@@ -7,6 +7,7 @@ import {
   V1ObjectMeta,
   type CoordinationV1Api,
 } from "@kubernetes/client-node";
+import { linkedSignal, type LinkedSignal } from "../runtime/abort.js";
 import { sleep, systemClock, type Clock, type TimerHandle } from "../runtime/clock.js";
 import type { Logger } from "../runtime/logger.js";
 import { isConflict, isNotFound, requestOptions } from "./client.js";
@@ -286,22 +287,17 @@ export class LeaderElector {
    * the renew deadline passes (so a hung call cannot outlast it). Undefined if the deadline
    * already passed. `dispose()` clears the timer once the call is over.
    */
-  private callScope(signal: AbortSignal): { signal: AbortSignal; dispose(): void } | undefined {
+  private callScope(signal: AbortSignal): LinkedSignal | undefined {
     let budget = this.timings.renewDeadlineMs;
     if (this.leading && this.lastRenewedAt !== undefined) {
       budget = this.lastRenewedAt + this.timings.renewDeadlineMs - this.clock.now();
       if (budget <= 0) return undefined;
     }
-    const timeout = new AbortController();
-    const handle = this.clock.setTimeout(() => {
-      timeout.abort(new Error(`lease call timed out after ${Math.round(budget)} ms`));
-    }, budget);
-    return {
-      signal: AbortSignal.any([signal, timeout.signal]),
-      dispose: () => {
-        this.clock.clearTimeout(handle);
-      },
-    };
+    return linkedSignal(signal, {
+      timeoutMs: budget,
+      clock: this.clock,
+      timeoutMessage: "lease call timed out",
+    });
   }
 
   private startLeading(): void {

@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import { TimeoutError, linkedSignal } from "../runtime/abort.js";
 import { sharedAgent } from "./client.js";
 
 /**
@@ -124,9 +125,18 @@ export function httpListWatch(config: KubeConfig, options: HttpListWatchOptions 
 
   return {
     async list(path, query, signal) {
-      const timeout = AbortSignal.any([signal, AbortSignal.timeout(LIST_TIMEOUT_MS)]);
-      const response = await open(path, listParams(query), timeout);
-      const body = await readBody(response);
+      const bounded = linkedSignal(signal, {
+        timeoutMs: LIST_TIMEOUT_MS,
+        timeoutMessage: `list of ${path} timed out`,
+      });
+      let body: string;
+      let response: http.IncomingMessage;
+      try {
+        response = await open(path, listParams(query), bounded.signal);
+        body = await readBody(response);
+      } finally {
+        bounded.dispose();
+      }
       if (response.statusCode !== 200) throw statusError(response.statusCode ?? 0, body);
       const parsed = parseJson(body) as {
         items?: KubernetesObject[] | null;
@@ -140,27 +150,20 @@ export function httpListWatch(config: KubeConfig, options: HttpListWatchOptions 
     },
 
     async watch(path, query, onEvent, signal) {
-      const local = new AbortController();
-      const deadline = setTimeout(
-        () => {
-          local.abort(
-            new WatchTimeoutError(`watch of ${path} outlived its ${query.timeoutSeconds} s timeout`),
-          );
-        },
-        query.timeoutSeconds * 1000 + slackMs,
-      );
-      const combined = AbortSignal.any([signal, local.signal]);
+      const bounded = linkedSignal(signal, { timeoutMs: query.timeoutSeconds * 1000 + slackMs });
       try {
-        const response = await open(path, watchParams(query), combined);
+        const response = await open(path, watchParams(query), bounded.signal);
         if (response.statusCode !== 200)
           throw statusError(response.statusCode ?? 0, await readBody(response));
         await readEvents(response, onEvent);
       } catch (error) {
         if (signal.aborted) return;
-        if (local.signal.aborted) throw local.signal.reason;
+        if (bounded.signal.reason instanceof TimeoutError) {
+          throw new WatchTimeoutError(`watch of ${path} outlived its ${query.timeoutSeconds} s timeout`);
+        }
         throw error;
       } finally {
-        clearTimeout(deadline);
+        bounded.dispose();
       }
     },
   };
