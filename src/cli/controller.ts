@@ -1,11 +1,7 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { DEFAULT_NAMESPACE } from "../api/schema/common.js";
-import {
-  alwaysLeader,
-  runController,
-  type LeadershipLoop,
-  type WebhookStarter,
-} from "../controller/controller.js";
+import { alwaysLeader, runController, type WebhookStarter } from "../controller/controller.js";
+import { leaseLeadership } from "../controller/leadership.js";
 import { loadKubeConfig } from "../k8s/client.js";
 import { parseListenAddress } from "../runtime/httpServer.js";
 import { createLogger, parseLogLevel } from "../runtime/logger.js";
@@ -20,7 +16,17 @@ export interface ControllerFlags {
   readonly webhookAddr?: string;
   readonly leaderElect: boolean;
   readonly logLevel: string;
+  /** Hidden: election timings for tests (defaults 15 s / 10 s / 2 s). */
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
+  readonly retryPeriodMs?: number;
 }
+
+const milliseconds = (text: string): number => {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`expected a positive integer, got "${text}"`);
+  return value;
+};
 
 /** The admission webhook of src/webhook, started on --webhook-addr with the controller's caches. */
 const webhookStarter: WebhookStarter = (o) => {
@@ -52,10 +58,7 @@ Events, and IPAddressPool status. Stops cleanly on SIGTERM or SIGINT.
 Listen addresses are host:port, [v6]:port or :port (every interface).
 `;
 
-export function registerController(
-  program: Command,
-  leaderElection?: (flags: ControllerFlags) => LeadershipLoop,
-): void {
+export function registerController(program: Command): void {
   program
     .command("controller")
     .description("run the IronLB controller: address allocation for LoadBalancer Services")
@@ -71,15 +74,25 @@ export function registerController(
     .option("--webhook-addr <addr>", "serve the validating admission webhook (HTTPS) here")
     .option("--leader-elect", "elect one writing leader among replicas through a Lease", false)
     .option("--log-level <level>", "trace, debug, info, warn, error, fatal or silent", "info")
+    .addOption(new Option("--lease-duration-ms <ms>").argParser(milliseconds).hideHelp())
+    .addOption(new Option("--renew-deadline-ms <ms>").argParser(milliseconds).hideHelp())
+    .addOption(new Option("--retry-period-ms <ms>").argParser(milliseconds).hideHelp())
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: ControllerFlags) => {
       const logger = createLogger({ level: parseLogLevel(flags.logLevel), name: "controller" });
       const kubeConfig = loadKubeConfig({ kubeconfig: flags.kubeconfig });
-      let leadership = alwaysLeader;
-      if (flags.leaderElect) {
-        if (leaderElection === undefined) throw new Error("--leader-elect is not available in this build");
-        leadership = leaderElection(flags);
-      }
+      const leadership = flags.leaderElect
+        ? leaseLeadership({
+            kubeConfig,
+            namespace: flags.namespace,
+            logger,
+            timings: {
+              ...(flags.leaseDurationMs !== undefined && { leaseDurationMs: flags.leaseDurationMs }),
+              ...(flags.renewDeadlineMs !== undefined && { renewDeadlineMs: flags.renewDeadlineMs }),
+              ...(flags.retryPeriodMs !== undefined && { retryPeriodMs: flags.retryPeriodMs }),
+            },
+          })
+        : alwaysLeader;
       const stop = new AbortController();
       const onSignal = (name: string) => () => {
         logger.info({ signal: name }, "shutting down");

@@ -265,7 +265,7 @@ export class ControllerCore {
         this.addressesFreed(held.pool);
       }
       if (svc !== undefined)
-        await this.write(svc, desiredWhenNotOurs(svc, held !== undefined), signal, intent.why);
+        await this.write(svc, desiredWhenNotOurs(svc, held !== undefined), signal, intent.why, held?.ips);
       return;
     }
     const before = this.allocator.assignmentOf(key);
@@ -291,8 +291,9 @@ export class ControllerCore {
     desired: DesiredServiceState,
     signal: AbortSignal,
     notOurs?: NotOursReason,
+    releasedIPs?: readonly string[],
   ): Promise<boolean> {
-    const plan = planService(svc, desired, this.now(), notOurs);
+    const plan = planService(svc, desired, this.now(), notOurs, releasedIPs);
     const meta = svc.metadata ?? {};
     const versions = [meta.resourceVersion];
     if (plan.status !== undefined) {

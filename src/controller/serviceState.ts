@@ -124,13 +124,16 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean =>
 
 /**
  * The writes and Events that take `service` to `desired`. `notOurs` explains a clearing (for the
- * ClearAssignment Event). `now` stamps a condition whose status changes.
+ * ClearAssignment Event) and `releasedIPs` names what the allocator gave back, since the API
+ * server may have emptied the ingress itself (it does on a type change). `now` stamps a condition
+ * whose status changes.
  */
 export function planService(
   service: ServiceObject,
   desired: DesiredServiceState,
   now: Date,
   notOurs?: NotOursReason,
+  releasedIPs: readonly string[] = [],
 ): ServicePlan {
   const currentIPs = ingressIPs(service);
   const currentCondition = ourCondition(service);
@@ -168,7 +171,8 @@ export function planService(
     (status !== undefined || annotations !== undefined) &&
     notOurs !== undefined
   ) {
-    const released = currentIPs.length > 0 ? `released ${currentIPs.join(", ")}: ` : "";
+    const gone = currentIPs.length > 0 ? currentIPs : releasedIPs;
+    const released = gone.length > 0 ? `released ${gone.join(", ")}: ` : "";
     events.push({
       type: "Normal",
       reason: "ClearAssignment",

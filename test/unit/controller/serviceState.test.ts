@@ -229,6 +229,24 @@ describe("clearing a Service that is no longer ours", () => {
     expect(plan.events.map((e) => e.reason)).toEqual(["ClearAssignment"]);
   });
 
+  test("the released addresses are named even when the API server emptied the ingress already", () => {
+    const emptied = service("e", {
+      type: "NodePort",
+      annotations: { "ironlb.io/ip-allocated-from-pool": "lan" },
+      conditions: [trueCondition('192.0.2.5 from pool "lan"')],
+    });
+    const plan = planService(
+      emptied,
+      desiredWhenNotOurs(emptied, true),
+      NOW,
+      { code: "NotLoadBalancer", type: "NodePort" },
+      ["192.0.2.5"],
+    );
+    expect(plan.events.map((e) => e.note)).toEqual([
+      "released 192.0.2.5: the Service is of type NodePort, no longer LoadBalancer",
+    ]);
+  });
+
   test("a cleared Service needs nothing more", () => {
     const clean = service("d", { type: "NodePort" });
     expect(planService(clean, CLEARED, NOW, { code: "NotLoadBalancer", type: "NodePort" })).toEqual({
