@@ -355,13 +355,6 @@ describeWithPrereqs("validating webhook (called by kube-apiserver over TLS)", { 
       mentions: ['BGPAdvertisement "unknown-alias": spec.communities[0]: "gold"'],
     },
     {
-      description: "an advertisement of a pool that does not exist",
-      kind: "L2Advertisement",
-      name: "nowhere",
-      spec: { ipAddressPools: ["missing"] },
-      mentions: ['L2Advertisement "nowhere": spec.ipAddressPools[0]: "missing"'],
-    },
-    {
       description: "a Community alias defined twice",
       kind: "Community",
       name: "again",

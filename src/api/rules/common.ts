@@ -26,7 +26,11 @@ export function checkSelectors(
   return ok;
 }
 
-/** Reports names in `list` that are not in `known`; `what` names the referenced kind. */
+/**
+ * Warns about names in `list` that are not in `known`; `what` names the referenced kind.
+ * A dangling reference is a warning, not an error: it selects nothing until the object exists,
+ * and rejecting it would make `kubectl apply` of a multi-document file depend on its order.
+ */
 export function checkReferences(
   list: readonly string[] | undefined,
   known: ReadonlySet<string>,
@@ -38,7 +42,14 @@ export function checkReferences(
 ): void {
   (list ?? []).forEach((ref, i) => {
     if (!known.has(ref)) {
-      findings.error("UnknownReference", kind, name, `${path}[${i}]`, ref, `no ${what} has this name`);
+      findings.warn(
+        "UnknownReference",
+        kind,
+        name,
+        `${path}[${i}]`,
+        ref,
+        `no ${what} has this name (yet); it selects nothing until one exists`,
+      );
     }
   });
 }

@@ -430,18 +430,6 @@ const rejected: Case[] = [
   })),
   // Advertisements
   {
-    description: "an L2Advertisement naming a missing pool",
-    change: (i) => replace(i.l2Advertisements, 0, obj("lan", { ipAddressPools: ["lan", "guest"] })),
-    errors: [
-      { kind: "L2Advertisement", name: "lan", path: "spec.ipAddressPools[1]", message: "no IPAddressPool" },
-    ],
-  },
-  {
-    description: "a BGPAdvertisement naming a missing peer",
-    change: (i) => replace(i.bgpAdvertisements, 0, obj("bgp", { peers: ["router", "spine"] })),
-    errors: [{ kind: "BGPAdvertisement", name: "bgp", path: "spec.peers[1]", message: "no BGPPeer" }],
-  },
-  {
     description: "a pool selector with In and no values",
     change: (i) =>
       replace(
@@ -572,6 +560,34 @@ describe("validateConfig", () => {
     const result = validateConfig(input);
     expect(result.ok ? [] : result.errors.map(String)).toEqual([]);
   });
+
+  it.each([
+    {
+      description: "an L2Advertisement naming a missing pool",
+      change: (i: ReturnType<typeof baseInput>) =>
+        replace(i.l2Advertisements, 0, obj("lan", { ipAddressPools: ["lan", "guest"] })),
+      warning: "L2Advertisement lan spec.ipAddressPools[1]",
+    },
+    {
+      description: "a BGPAdvertisement naming a missing peer",
+      change: (i: ReturnType<typeof baseInput>) =>
+        replace(i.bgpAdvertisements, 0, obj("bgp", { peers: ["router", "spine"] })),
+      warning: "BGPAdvertisement bgp spec.peers[1]",
+    },
+  ])(
+    "accepts $description with an UnknownReference warning (apply order must not matter)",
+    ({ change, warning }) => {
+      const input = baseInput();
+      change(input);
+      const result = validateConfig(input);
+      expect(result.ok).toBe(true);
+      expect(
+        result.warnings
+          .filter((w) => w.code === "UnknownReference")
+          .map((w) => `${w.kind} ${w.name} ${w.path}`),
+      ).toEqual([warning]);
+    },
+  );
 
   it("warns about unknown fields without rejecting", () => {
     const input = baseInput();
