@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { registerController } from "./controller.js";
+import { registerLab } from "./lab.js";
 import { registerMigrate } from "./migrate.js";
 
 /**
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
 
   registerMigrate(program);
   registerController(program);
+  registerLab(program);
 
   return program;
 }

@@ -29,11 +29,18 @@ export interface ControlPlaneOptions {
   readonly readyTimeoutMs?: number;
   /** Keep the work folder (logs, certificates, etcd data) after stop(), for debugging. */
   readonly keepWorkDir?: boolean;
+  /**
+   * Address kube-apiserver listens on and advertises, also in its serving certificate; default
+   * 127.0.0.1. The lab binds its control-plane namespace's LAN address. etcd stays on loopback.
+   */
+  readonly bindAddress?: string;
+  /** kube-apiserver's port; default a free one (retried if taken meanwhile). */
+  readonly apiServerPort?: number;
 }
 
 /** Everything a client (in this process or another) needs to talk to the control plane. */
 export interface ControlPlaneConnection {
-  /** https://127.0.0.1:PORT */
+  /** https://127.0.0.1:PORT (or the bind address given in the options) */
   readonly server: string;
   /** kubeconfig of the admin identity (token in group system:masters). */
   readonly kubeconfigPath: string;
@@ -102,6 +109,11 @@ function etcdArgs(workDir: string, ports: Ports): string[] {
   ];
 }
 
+/** https://HOST:PORT, with IPv6 hosts in brackets. */
+function httpsUrl(host: string, port: number): string {
+  return host.includes(":") ? `https://[${host}]:${port}` : `https://${host}:${port}`;
+}
+
 function apiServerArgs(
   workDir: string,
   ports: Ports,
@@ -110,10 +122,11 @@ function apiServerArgs(
   options: ControlPlaneOptions,
 ): string[] {
   const ranges = options.serviceClusterIPRanges ?? defaultServiceClusterIPRanges;
+  const bindAddress = options.bindAddress ?? "127.0.0.1";
   return [
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
-    "--bind-address=127.0.0.1",
-    "--advertise-address=127.0.0.1",
+    `--bind-address=${bindAddress}`,
+    `--advertise-address=${bindAddress}`,
     // The endpoint reconciler refuses a loopback address, and nothing routes to the
     // "kubernetes" Service of a test control plane anyway.
     "--endpoint-reconciler-type=none",
@@ -170,7 +183,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   try {
     const pkiDir = join(workDir, "pki");
     mkdirSync(pkiDir);
-    const pki = await createPki(pkiDir, ranges.map(firstServiceIP));
+    const extraServingIPs = options.bindAddress === undefined ? [] : [options.bindAddress];
+    const pki = await createPki(pkiDir, [...ranges.map(firstServiceIP), ...extraServingIPs]);
     const caPem = await readFile(pki.caCert, "utf8");
     const adminToken = token();
     const unprivilegedToken = token();
@@ -198,8 +212,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     let ports: Ports | undefined;
     for (let attempt = 1; ports === undefined; attempt++) {
       const [etcdClient = 0, etcdPeer = 0, apiServerPort = 0] = await freePorts(3);
-      const candidate = { etcdClient, etcdPeer, apiServer: apiServerPort };
-      const server = `https://127.0.0.1:${candidate.apiServer}`;
+      const candidate = { etcdClient, etcdPeer, apiServer: options.apiServerPort ?? apiServerPort };
+      const server = httpsUrl(options.bindAddress ?? "127.0.0.1", candidate.apiServer);
       etcd = new ManagedProcess({
         name: "etcd",
         command: binaries.etcd,
@@ -226,7 +240,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       }
     }
 
-    const server = `https://127.0.0.1:${ports.apiServer}`;
+    const server = httpsUrl(options.bindAddress ?? "127.0.0.1", ports.apiServer);
     const etcdUrl = `http://127.0.0.1:${ports.etcdClient}`;
     const kubeconfigPath = join(workDir, "admin.kubeconfig");
     await writeFile(

@@ -1,0 +1,113 @@
+/**
+ * The `ironlb lab up | status | down` actions (src/cli/lab.ts registers them and loads this
+ * module only when a lab command runs, so the other commands start without it).
+ */
+import { MAX_NODES } from "./addressing.js";
+import { DEMO_SERVICE } from "./cluster.js";
+import { Lab, LabAlreadyUpError, LabError, requireRoot } from "./lab.js";
+import { deleteNamespacesSync, listNamespaces } from "./netns.js";
+import { curlCommand, gatherStatus, renderStatus } from "./status.js";
+import { l2Layout, teardownOrder } from "./topology.js";
+
+export interface UpFlags {
+  readonly nodes: string;
+  readonly mode: string;
+  readonly stateDir: string;
+  readonly logLevel: string;
+}
+
+export interface StateFlags {
+  readonly stateDir: string;
+}
+
+const write = (text: string): void => {
+  process.stdout.write(text);
+};
+
+function parseNodes(text: string): number {
+  const nodes = Number(text);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
+    throw new LabError(`--nodes must be an integer from 1 to ${MAX_NODES}, got ${text}`);
+  }
+  return nodes;
+}
+
+export async function up(flags: UpFlags): Promise<void> {
+  requireRoot();
+  if (flags.mode !== "l2") throw new LabError(`--mode ${flags.mode} is not available yet (only l2)`);
+  const nodes = parseNodes(flags.nodes);
+  const started = performance.now();
+  let lab: Lab;
+  try {
+    lab = await Lab.start({
+      nodes,
+      mode: "l2",
+      stateDir: flags.stateDir,
+      ownership: "detached",
+      logLevel: flags.logLevel,
+      progress: (message) => {
+        write(`  ${message}\n`);
+      },
+    });
+  } catch (error) {
+    if (error instanceof LabAlreadyUpError && error.state.nodes === nodes) {
+      const attached = Lab.attach(flags.stateDir);
+      if (attached !== undefined && attached.health().every((p) => p.running)) {
+        write(`the lab is already up (nothing changed):\n`);
+        write(renderStatus(await gatherStatus(attached), attached.layout.clientNetns));
+        return;
+      }
+    }
+    throw error;
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const ips = await lab.waitForServiceIPs(DEMO_SERVICE.name);
+  const announcer = await lab.waitForAnnouncer(DEMO_SERVICE.name).catch(() => "nobody yet");
+  const lines = [
+    `lab up in ${seconds} s: ${lab.layout.nodes.length} nodes, state in ${lab.stateDir}`,
+    ...lab.layout.nodes.map((n) => `  ${n.nodeName}: ${n.ipv4}, ${n.ipv6} (namespace ${n.netns})`),
+    `demo Service ${DEMO_SERVICE.namespace}/${DEMO_SERVICE.name}: ${ips.join(", ")}, announced by ${announcer}`,
+    "reach it from the client namespace (each backend answers with its node's name):",
+    ...ips.map((ip) => `  ${curlCommand(lab.layout.clientNetns, ip)}`),
+    `kubeconfig: ${lab.state.adminKubeconfig ?? "?"}`,
+    `logs: ${lab.stateDir}/logs/`,
+    "next: ironlb lab status | ironlb lab down",
+  ];
+  write(`${lines.join("\n")}\n`);
+}
+
+export async function status(flags: StateFlags): Promise<void> {
+  requireRoot();
+  const lab = Lab.attach(flags.stateDir);
+  if (lab === undefined) {
+    write(`no lab in ${flags.stateDir} (start one with: ironlb lab up)\n`);
+    process.exitCode = 3;
+    return;
+  }
+  const current = await gatherStatus(lab);
+  write(renderStatus(current, lab.layout.clientNetns));
+  if (current.processes.some((p) => !p.running) || current.apiError !== undefined) process.exitCode = 1;
+}
+
+export async function down(flags: StateFlags): Promise<void> {
+  requireRoot();
+  const lab = Lab.attach(flags.stateDir);
+  const started = performance.now();
+  let left: string[] = [];
+  if (lab !== undefined) left = await lab.stop();
+  // Namespaces of the CLI's lab left by a run that lost its state file: they carry fixed names.
+  const fixed = teardownOrder(l2Layout({ nodes: MAX_NODES, secondLink: true }).topology);
+  const present = new Set(listNamespaces());
+  const stray = fixed.filter((name) => present.has(name));
+  deleteNamespacesSync(stray);
+  const stillPresent = new Set(listNamespaces());
+  left = [...new Set([...left, ...fixed.filter((name) => stillPresent.has(name))])];
+  if (left.length > 0) throw new LabError(`could not remove namespaces ${left.join(", ")}`);
+  if (lab === undefined && stray.length === 0) {
+    write(`no lab in ${flags.stateDir}: nothing to remove\n`);
+    return;
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const removed = lab === undefined ? stray.length : lab.state.namespaces.length + stray.length;
+  write(`lab down in ${seconds} s: processes stopped, ${removed} namespaces removed\n`);
+}
