@@ -3,6 +3,7 @@ import { VERSION } from "../version.js";
 import { registerController } from "./controller.js";
 import { registerLab } from "./lab.js";
 import { registerMigrate } from "./migrate.js";
+import { registerSpeaker } from "./speaker.js";
 
 /**
  * The `ironlb` command tree. Each subcommand lives in its own module under src/cli/ and is
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerController(program);
   registerLab(program);
+  registerSpeaker(program);
 
   return program;
 }
