@@ -58,6 +58,9 @@ export function checkRawSockets(): void {
   try {
     PacketSocket.open({ interface: "lo", etherType: ETHERTYPE_ARP, onFrames: () => undefined }).close();
   } catch (error) {
+    // The addon refuses lo (not Ethernet) only after socket() and bind() worked: the capability is there.
+    if (error instanceof Error && (error as Error & { code?: unknown }).code === "ERR_IRONLB_NOT_ETHERNET")
+      return;
     if (error instanceof NativeSocketError && (error.code === "EPERM" || error.code === "EACCES")) {
       throw new SpeakerStartError(
         "the speaker needs CAP_NET_RAW to answer ARP and NDP (run as root or grant the capability)",
