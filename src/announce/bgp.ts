@@ -165,26 +165,46 @@ class BGPContext {
   }
 }
 
+/** One BGPAdvertisement's share in announcing one Service address: the same on every node. */
+interface Contribution {
+  readonly prefix: CIDR;
+  /** formatCIDR(prefix). */
+  readonly key: string;
+  readonly service: ServiceSnapshot;
+  readonly address: ServiceAddress;
+  readonly ad: BGPAdvertisementConfig;
+}
+
+function contribution(
+  service: ServiceSnapshot,
+  address: ServiceAddress,
+  ad: BGPAdvertisementConfig,
+): Contribution {
+  const prefix = aggregatedPrefix(address.addr, ad);
+  return { prefix, key: formatCIDR(prefix), service, address, ad };
+}
+
 /** Builds one node's per-peer tables from contributions. */
 class NodePlanBuilder {
-  private readonly byPeer = new Map<string, Map<string, Accumulator>>();
+  /** Per peer, the contributions to each prefix (merged only when the plan is built). */
+  private readonly byPeer = new Map<string, Map<string, Contribution[]>>();
+  private readonly peersOfAd = new Map<BGPAdvertisementConfig, readonly BGPPeerConfig[]>();
 
   constructor(
     private readonly ctx: BGPContext,
     readonly node: string,
   ) {}
 
-  add(service: ServiceSnapshot, address: ServiceAddress, ad: BGPAdvertisementConfig): CIDR {
-    const prefix = aggregatedPrefix(address.addr, ad);
-    const key = formatCIDR(prefix);
-    for (const peer of this.ctx.targetPeers(ad, this.node)) {
+  add(c: Contribution): void {
+    let peers = this.peersOfAd.get(c.ad);
+    if (peers === undefined) this.peersOfAd.set(c.ad, (peers = this.ctx.targetPeers(c.ad, this.node)));
+    for (const peer of peers) {
       let table = this.byPeer.get(peer.name);
-      if (table === undefined) this.byPeer.set(peer.name, (table = new Map<string, Accumulator>()));
-      let acc = table.get(key);
-      if (acc === undefined) table.set(key, (acc = new Accumulator(prefix)));
-      acc.add(service, address, ad, peer.sessionType === "ibgp");
+      if (table === undefined) this.byPeer.set(peer.name, (table = new Map<string, Contribution[]>()));
+      const list = table.get(c.key);
+      if (list === undefined) table.set(c.key, [c]);
+      else list.push(c);
     }
-    return prefix;
   }
 
   build(): BGPNodePlan {
@@ -192,57 +212,69 @@ class NodePlanBuilder {
       peer: peer.name,
       sessionType: peer.sessionType,
       advertisements: [...(this.byPeer.get(peer.name)?.values() ?? [])]
-        .map((a) => a.result())
+        .map((list) => merge(list, peer.sessionType === "ibgp"))
         .sort((a, b) => comparePrefixes(a.prefix, b.prefix)),
     }));
     return { node: this.node, peers };
   }
 }
 
-class Accumulator {
-  private localPref: number | undefined;
-  private readonly communities = new Set<number>();
-  private readonly large = new Map<string, LargeCommunity>();
-  private readonly ips = new Map<string, IPAddr>();
-  private readonly services = new Set<string>();
-  private readonly ads = new Set<string>();
+/** The common case, one contribution: the same result as merge without building sets. */
+function single({ prefix, ad, address, service }: Contribution, internal: boolean): BGPPrefixAdvertisement {
+  const standard = ad.communities.flatMap((c) => (c.kind === "standard" ? [standardCommunityValue(c)] : []));
+  const large = ad.communities.flatMap((c) =>
+    c.kind === "large" ? [{ globalAdmin: c.global, localData1: c.local1, localData2: c.local2 }] : [],
+  );
+  return {
+    prefix,
+    ...(internal && ad.localPref !== undefined ? { localPref: ad.localPref } : {}),
+    // Validation removes duplicate communities, so sorting is all that is left to do.
+    communities: standard.sort((a, b) => a - b),
+    largeCommunities: large.sort(compareLarge),
+    ips: [address.ip],
+    services: [service.key],
+    bgpAdvertisements: [ad.name],
+  };
+}
 
-  constructor(private readonly prefix: CIDR) {}
+const compareLarge = (a: LargeCommunity, b: LargeCommunity): number =>
+  a.globalAdmin - b.globalAdmin || a.localData1 - b.localData1 || a.localData2 - b.localData2;
 
-  add(
-    service: ServiceSnapshot,
-    address: ServiceAddress,
-    ad: BGPAdvertisementConfig,
-    internal: boolean,
-  ): void {
-    if (internal && ad.localPref !== undefined) this.localPref = Math.max(this.localPref ?? 0, ad.localPref);
+/** The advertisement of one prefix to one peer from every contribution to it (at least one). */
+function merge(list: readonly Contribution[], internal: boolean): BGPPrefixAdvertisement {
+  const [first, ...rest] = list;
+  if (first === undefined) throw new RangeError("merge needs at least one contribution");
+  if (rest.length === 0) return single(first, internal);
+  let localPref: number | undefined;
+  const communities = new Set<number>();
+  const large = new Map<string, LargeCommunity>();
+  const ips = new Map<string, IPAddr>();
+  const services = new Set<string>();
+  const ads = new Set<string>();
+  for (const { ad, address, service } of list) {
+    if (internal && ad.localPref !== undefined) localPref = Math.max(localPref ?? 0, ad.localPref);
     for (const c of ad.communities) {
-      if (c.kind === "standard") this.communities.add(standardCommunityValue(c));
+      if (c.kind === "standard") communities.add(standardCommunityValue(c));
       else
-        this.large.set(`${c.global}:${c.local1}:${c.local2}`, {
+        large.set(`${String(c.global)}:${String(c.local1)}:${String(c.local2)}`, {
           globalAdmin: c.global,
           localData1: c.local1,
           localData2: c.local2,
         });
     }
-    this.ips.set(address.ip, address.addr);
-    this.services.add(service.key);
-    this.ads.add(ad.name);
+    ips.set(address.ip, address.addr);
+    services.add(service.key);
+    ads.add(ad.name);
   }
-
-  result(): BGPPrefixAdvertisement {
-    return {
-      prefix: this.prefix,
-      ...(this.localPref === undefined ? {} : { localPref: this.localPref }),
-      communities: [...this.communities].sort((a, b) => a - b),
-      largeCommunities: [...this.large.values()].sort(
-        (a, b) => a.globalAdmin - b.globalAdmin || a.localData1 - b.localData1 || a.localData2 - b.localData2,
-      ),
-      ips: [...this.ips.values()].sort(compareAddresses).map(formatIP),
-      services: [...this.services].sort(compareText),
-      bgpAdvertisements: [...this.ads].sort(compareText),
-    };
-  }
+  return {
+    prefix: first.prefix,
+    ...(localPref === undefined ? {} : { localPref }),
+    communities: [...communities].sort((a, b) => a - b),
+    largeCommunities: [...large.values()].sort(compareLarge),
+    ips: [...ips.values()].sort(compareAddresses).map(formatIP),
+    services: [...services].sort(compareText),
+    bgpAdvertisements: [...ads].sort(compareText),
+  };
 }
 
 export function comparePrefixes(a: CIDR, b: CIDR): number {
@@ -285,11 +317,13 @@ export function decideBGP(snapshot: AnnouncementSnapshot): BGPDecision {
       const nodes = new Set<string>();
       const prefixes = new Map<string, CIDR>();
       for (const ad of ads) {
-        for (const node of nodesWithEndpoints(service, finalNodes(ctx.staged(ad)))) {
-          const prefix = builders.get(node)?.add(service, address, ad);
-          if (prefix === undefined) continue;
+        const eligible = nodesWithEndpoints(service, finalNodes(ctx.staged(ad)));
+        if (eligible.length === 0) continue;
+        const c = contribution(service, address, ad);
+        prefixes.set(c.key, c.prefix);
+        for (const node of eligible) {
+          builders.get(node)?.add(c);
           nodes.add(node);
-          prefixes.set(formatCIDR(prefix), prefix);
         }
       }
       if (nodes.size === 0) {
@@ -327,7 +361,9 @@ export function bgpPlanForNode(snapshot: AnnouncementSnapshot, node: string): BG
     for (const r of resolution.addresses) {
       if (!r.ok) continue;
       for (const ad of ctx.advertisements(r.address.pool.name)) {
-        if (nodeHasEndpoints(service, finalNodes(ctx.staged(ad)), node)) builder.add(service, r.address, ad);
+        if (nodeHasEndpoints(service, finalNodes(ctx.staged(ad)), node)) {
+          builder.add(contribution(service, r.address, ad));
+        }
       }
     }
   }

@@ -136,9 +136,13 @@ export function endpointNodes(service: ServiceSnapshot): string[] {
  * (terminating but still serving) one, the fallback kube-proxy itself applies to Local traffic,
  * so connections drain instead of being black-holed during a rollout.
  */
-export function nodesWithEndpoints(service: ServiceSnapshot, candidates: ReadonlySet<string>): string[] {
+export function nodesWithEndpoints(
+  service: ServiceSnapshot,
+  candidates: ReadonlySet<string>,
+): readonly string[] {
   if (service.externalTrafficPolicy === "Cluster") {
-    return hasUsableEndpoint(service) ? [...candidates].sort() : [];
+    // Shared between Services: the list is never mutated.
+    return hasUsableEndpoint(service) ? sortedOnce(candidates) : [];
   }
   const ready: string[] = [];
   const serving: string[] = [];
@@ -148,6 +152,15 @@ export function nodesWithEndpoints(service: ServiceSnapshot, candidates: Readonl
     else if (c.serving > 0) serving.push(node);
   }
   return (ready.length > 0 ? ready : serving).sort();
+}
+
+const sortedSets = new WeakMap<ReadonlySet<string>, readonly string[]>();
+
+/** The members of a (never mutated) candidate set in name order, sorted once per set. */
+function sortedOnce(set: ReadonlySet<string>): readonly string[] {
+  let sorted = sortedSets.get(set);
+  if (sorted === undefined) sortedSets.set(set, (sorted = [...set].sort()));
+  return sorted;
 }
 
 /** The noEligibleNode reason for an address whose filters (then endpoints) left no node. */

@@ -15,23 +15,47 @@ function finalise32(h: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-/** A well-mixed hash of `text` in [0, 2^53). Stable across processes and releases: do not change. */
-export function hash53(text: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x2545f491;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
+const LANE_A_SEED = 0x811c9dc5;
+const LANE_B_SEED = 0x2545f491;
+
+function finish(a: number, b: number): number {
   const hi = finalise32(a ^ Math.imul(b, 0x27d4eb2f));
   const lo = finalise32(b ^ Math.imul(hi, 0x165667b1));
   return (hi & 0x1fffff) * 0x100000000 + lo;
 }
 
-/** The score of `node` for `key`; NUL separates the parts so ("ab","c") and ("a","bc") differ. */
+/** A well-mixed hash of `text` in [0, 2^53). Stable across processes and releases: do not change. */
+export function hash53(text: string): number {
+  let a = LANE_A_SEED;
+  let b = LANE_B_SEED;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return finish(a, b);
+}
+
+/**
+ * The score of `node` for `key`: hash53(node + NUL + key), computed without building the string
+ * (it runs once per node and address on every decision). NUL keeps ("ab","c") and ("a","bc") apart.
+ */
 export function rendezvousScore(node: string, key: string): number {
-  return hash53(`${node}\u0000${key}`);
+  let a = LANE_A_SEED;
+  let b = LANE_B_SEED;
+  for (let i = 0; i < node.length; i++) {
+    const c = node.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  a = Math.imul(a, 0x01000193); // the NUL separator (a ^ 0 === a)
+  b = Math.imul(b, 0x5bd1e995);
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return finish(a, b);
 }
 
 /**

@@ -141,9 +141,10 @@ function interfacesFor(ads: readonly L2AdvertisementConfig[]): string[] {
 }
 
 /** The nodes to pick among when several Services hold one address: those all of them accept, else any. */
-function candidatesForAddress(holders: readonly Holder[]): string[] {
+function candidatesForAddress(holders: readonly Holder[]): readonly string[] {
   const [first, ...rest] = holders;
   if (first === undefined) return [];
+  if (rest.length === 0) return first.eligible;
   const common = first.eligible.filter((n) => rest.every((h) => h.eligible.includes(n)));
   if (common.length > 0) return common;
   return [...new Set(holders.flatMap((h) => h.eligible))].sort();

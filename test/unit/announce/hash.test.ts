@@ -34,6 +34,14 @@ describe("hash53", () => {
 });
 
 describe("rendezvous hashing", () => {
+  it("the score is hash53 of node, NUL, key (so the golden values pin it too)", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (node, key) => {
+        expect(rendezvousScore(node, key)).toBe(hash53(`${node}\u0000${key}`));
+      }),
+    );
+  });
+
   it("separates node and key, so (ab, c) and (a, bc) score differently", () => {
     expect(rendezvousScore("ab", "c")).not.toBe(rendezvousScore("a", "bc"));
   });
