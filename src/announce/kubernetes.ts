@@ -109,7 +109,10 @@ interface EndpointState {
 export function endpointsFromSlices(slices: readonly V1EndpointSlice[]): ServiceEndpoints {
   const backends = new Map<string, { node: string | undefined; state: EndpointState }>();
   for (const slice of slices) {
-    for (const ep of slice.endpoints) {
+    // A slice with no endpoints arrives with `endpoints` absent (null on the wire), whatever the
+    // client's type says: one such slice must not break the whole snapshot.
+    const endpoints = (slice.endpoints as V1EndpointSlice["endpoints"] | null | undefined) ?? [];
+    for (const ep of endpoints) {
       const c = ep.conditions;
       const terminating = c?.terminating ?? false;
       const ready = (c?.ready ?? true) && !terminating;

@@ -180,6 +180,15 @@ describe("endpointsFromSlices", () => {
       without: [0, 0],
     },
     {
+      description: "a slice without endpoints (the API omits the empty list) adds nothing",
+      slices: [
+        Object.assign(slice([]), { endpoints: null as unknown as V1EndpointSlice["endpoints"] }),
+        slice([{ node: "a" }]),
+      ],
+      byNode: { a: [1, 1] },
+      without: [0, 0],
+    },
+    {
       description: "a duplicate during a slice split is ready if any copy is",
       slices: [slice([{ node: "a", uid: "pod-1", ready: false }]), slice([{ node: "a", uid: "pod-1" }])],
       byNode: { a: [1, 1] },
