@@ -119,7 +119,7 @@ export function endpointsFromSlices(slices: readonly V1EndpointSlice[]): Service
       const serving = ready || (c?.serving ?? c?.ready ?? true);
       const id =
         ep.targetRef?.uid ??
-        `${slice.addressType}/${[...ep.addresses].sort().join(",")}@${ep.nodeName ?? ""}`;
+        `${slice.addressType}/${[...((ep.addresses as string[] | null | undefined) ?? [])].sort().join(",")}@${ep.nodeName ?? ""}`;
       const seen = backends.get(id);
       if (seen === undefined) backends.set(id, { node: ep.nodeName, state: { ready, serving } });
       else {

@@ -189,6 +189,16 @@ describe("endpointsFromSlices", () => {
       without: [0, 0],
     },
     {
+      description: "an endpoint arriving without addresses or targetRef is still counted, not thrown on",
+      slices: [
+        Object.assign(slice([]), {
+          endpoints: [{ nodeName: "b", addresses: null as unknown as string[] }],
+        }),
+      ],
+      byNode: { b: [1, 1] },
+      without: [0, 0],
+    },
+    {
       description: "a duplicate during a slice split is ready if any copy is",
       slices: [slice([{ node: "a", uid: "pod-1", ready: false }]), slice([{ node: "a", uid: "pod-1" }])],
       byNode: { a: [1, 1] },
