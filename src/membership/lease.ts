@@ -10,6 +10,7 @@
  * clusters can raise --lease-duration (renewals follow at a third of it).
  */
 import { createHash } from "node:crypto";
+import { linkedSignal } from "../runtime/abort.js";
 import { sleep, systemClock, type Clock } from "../runtime/clock.js";
 import type { Logger } from "../runtime/logger.js";
 
@@ -130,11 +131,12 @@ export class SpeakerLeaseHeartbeat {
    * vanished Lease is resolved by reading it again and retrying once.
    */
   async renewOnce(signal: AbortSignal): Promise<boolean> {
-    const timeout = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1000, this.renewEveryMs))]);
+    // A renewal slower than the interval is useless: the next one is due.
+    const bounded = linkedSignal(signal, { timeoutMs: Math.max(1000, this.renewEveryMs), clock: this.clock });
     let ok = false;
     for (let attempt = 0; attempt < 2 && !ok && !signal.aborted; attempt++) {
       try {
-        this.lease = await this.write(timeout);
+        this.lease = await this.write(bounded.signal);
         ok = true;
       } catch (error) {
         this.lease = undefined;
@@ -148,6 +150,7 @@ export class SpeakerLeaseHeartbeat {
         break;
       }
     }
+    bounded.dispose();
     if (ok) {
       if (this.failures > 0) this.options.logger?.info({ lease: this.name }, "speaker lease renewed again");
       this.failures = 0;

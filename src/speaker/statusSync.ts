@@ -4,6 +4,7 @@
  * failed pass retried with backoff. Status objects are information, never on the data path, so
  * nothing here blocks announcing.
  */
+import { linkedSignal } from "../runtime/abort.js";
 import { Backoff, type BackoffPolicy } from "../runtime/backoff.js";
 import { systemClock, type Clock, type TimerHandle } from "../runtime/clock.js";
 import type { Logger } from "../runtime/logger.js";
@@ -121,23 +122,33 @@ export class StatusSync {
     const writes = planStatusWrites(this.options.existing(), desired);
     if (isEmptyStatusWrites(writes)) return true;
     const { api, logger } = this.options;
-    const signal = (): AbortSignal =>
-      AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.callTimeoutMs ?? 10_000)]);
     let ok = true;
-    const attempt = async (what: string, name: string, call: () => Promise<void>): Promise<void> => {
+    const attempt = async (
+      what: string,
+      name: string,
+      call: (signal: AbortSignal) => Promise<void>,
+    ): Promise<void> => {
+      const bounded = linkedSignal(this.abort.signal, {
+        timeoutMs: this.options.callTimeoutMs ?? 10_000,
+        clock: this.clock,
+      });
       try {
-        await call();
+        await call(bounded.signal);
         logger?.debug({ status: name }, `ServiceL2Status ${what}`);
       } catch (error) {
         ok = false;
         if (!this.stopped) logger?.warn({ err: error, status: name }, `cannot ${what} ServiceL2Status`);
+      } finally {
+        bounded.dispose();
       }
     };
-    for (const d of writes.create) await attempt("create", d.name, () => api.create(d, signal()));
+    for (const d of writes.create) await attempt("create", d.name, (signal) => api.create(d, signal));
     for (const u of writes.update) {
-      await attempt("update", u.desired.name, () => api.updateStatus(u.desired, u.resourceVersion, signal()));
+      await attempt("update", u.desired.name, (signal) =>
+        api.updateStatus(u.desired, u.resourceVersion, signal),
+      );
     }
-    for (const name of writes.delete) await attempt("delete", name, () => api.delete(name, signal()));
+    for (const name of writes.delete) await attempt("delete", name, (signal) => api.delete(name, signal));
     return ok;
   }
 
