@@ -140,5 +140,5 @@ describe("ironlb status report", () => {
     expect(report.services.filter((s) => s.state === "allocated")).toHaveLength(9_000);
     expect(report.services.filter((s) => s.state === "pending")).toHaveLength(1_000);
     expect(report.pools[0]?.ipv6).toEqual({ total: "65536", assigned: "9000", available: "56536" });
-  });
+  }, 120_000);
 });
