@@ -37,3 +37,14 @@ if [ -z "${KUBEBUILDER_ASSETS:-}" ]; then
     echo "setup: no test control plane binaries: integration tests will skip (see above)" >&2
   fi
 fi
+
+# Helm for the chart tests (helm lint, helm template): built once per pinned version with the
+# machine's Go into ~/.cache/ironlb/helm-<version> (testenv/helm/go.mod pins it).
+if helm_path="$(bash testenv/helm/build.sh)"; then
+  echo "setup: helm in $helm_path"
+elif [ "${IRONLB_E2E:-}" = "require" ]; then
+  echo "setup: cannot build helm (see above)" >&2
+  exit 1
+else
+  echo "setup: no helm: the chart tests will skip (see above)" >&2
+fi

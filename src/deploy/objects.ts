@@ -217,7 +217,10 @@ function speakerDaemonSet(values: DeployValues): KubeObject {
                 runAsNonRoot: false,
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
-                capabilities: { drop: ["ALL"], add: speakerCapabilities(values) },
+                capabilities: {
+                  drop: ["ALL"],
+                  ...(speakerCapabilities(values).length > 0 && { add: speakerCapabilities(values) }),
+                },
               },
               ...(membershipSecret !== "" && {
                 volumeMounts: [{ name: "membership", mountPath: "/etc/ironlb/membership", readOnly: true }],

@@ -41,10 +41,20 @@ go_bin="$(command -v go || true)"
 staging="$(mktemp -d "$cache_root/.helm-build.XXXXXX")"
 trap 'rm -rf "$staging"' EXIT
 
+# Helm's default Kubernetes version (Capabilities.KubeVersion, the kubeVersion check) is the
+# client-go it is built with, as Helm's own Makefile sets it.
+client_go="$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$here/go.mod")"
+k8s_minor="${client_go#v0.}"
+k8s_minor="${k8s_minor%%.*}"
+ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$version"
+for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+  ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$k8s_minor"
+done
+
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-trimpath -mod=readonly -buildvcs=false"
 start=$(date +%s)
 echo "helm: building helm $version with $("$go_bin" version | cut -d' ' -f3) (first time only; a few minutes)" >&2
-(cd "$here" && "$go_bin" build -p 2 -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$version" -o "$staging/helm" helm.sh/helm/v3/cmd/helm)
+(cd "$here" && "$go_bin" build -p 2 -ldflags "$ldflags" -o "$staging/helm" helm.sh/helm/v3/cmd/helm)
 runs "$staging/helm" || { echo "helm: built binary does not run" >&2; exit 1; }
 
 mkdir -p "$(dirname "$binary")"

@@ -138,7 +138,7 @@ describe("values change the objects", () => {
       description: "BGP without MD5 and no layer 2 adds no capability",
       values: { bgp: { enabled: true }, layer2: { enabled: false } },
       check: (o) => {
-        expect(container(workload(o, "DaemonSet")).securityContext.capabilities.add).toEqual([]);
+        expect(container(workload(o, "DaemonSet")).securityContext.capabilities).toEqual({ drop: ["ALL"] });
       },
     },
     {
