@@ -16,6 +16,7 @@ import { adminUser } from "../testenv/controlPlane.js";
 import { resolveBinaries } from "../testenv/binaries.js";
 import {
   API_SERVER_PORT,
+  CLIENT_ADDRESSES,
   CONTROL_PLANE_ADDRESSES,
   CONTROLLER_METRICS_PORT,
   SPEAKER_METRICS_PORT,
@@ -37,6 +38,7 @@ import {
   setEndpoints,
   speakerLeases,
   type Announcement,
+  type IronlbObject,
   type L2AdvertisementOptions,
   type LabServiceSpec,
 } from "./cluster.js";
@@ -62,6 +64,7 @@ import {
   type Ownership,
   type ProcessRecord,
 } from "./processes.js";
+import { ProbeSession, type ProbeMode } from "./probeSession.js";
 import {
   DEFAULT_STATE_DIR,
   readState,
@@ -595,7 +598,12 @@ export class Lab {
       await setLinkState(this.layout.switchNetns, port, "up");
   }
 
-  // --- Services
+  // --- configuration and Services
+
+  /** Creates or replaces an ironlb.io object (e.g. l2AdvertisementObject({ interfaces: [...] })). */
+  async apply(object: IronlbObject): Promise<void> {
+    await applyIronlbObject(this.clients, object);
+  }
 
   async createService(spec: LabServiceSpec): Promise<void> {
     await createLabService(this.clients, spec, this.layout.nodes);
@@ -637,21 +645,30 @@ export class Lab {
       .map((a) => a.node);
   }
 
-  /** Waits until exactly one node announces the Service and `accept(node)` holds; returns it. */
+  /**
+   * Waits until exactly one node announces the Service and `accept(node)` holds; returns it.
+   * `ignore` leaves out nodes whose status may be stale (a node cut off cannot delete its own).
+   */
   async waitForAnnouncer(
     name: string,
-    options: { namespace?: string; accept?: (node: string) => boolean; timeoutMs?: number } = {},
+    options: {
+      namespace?: string;
+      accept?: (node: string) => boolean;
+      ignore?: readonly string[];
+      timeoutMs?: number;
+    } = {},
   ): Promise<string> {
+    const ignored = new Set(options.ignore ?? []);
     return waitFor(
       `one announcer for Service ${name}`,
       async () => {
-        const nodes = await this.announcers(name, options.namespace);
+        const nodes = (await this.announcers(name, options.namespace)).filter((n) => !ignored.has(n));
         const [only] = nodes;
         return nodes.length === 1 && only !== undefined && (options.accept?.(only) ?? true)
           ? only
           : undefined;
       },
-      { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 100 },
+      { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 50 },
     );
   }
 
@@ -667,6 +684,19 @@ export class Lab {
   /** The client's neighbour entries for `address` on its LAN link. */
   async clientNeighbours(address?: string): Promise<NeighbourEntry[]> {
     return neighbours(this.layout.clientNetns, this.layout.clientIfname, address);
+  }
+
+  /** Starts the Layer 2 probe (raw ARP/NDP sender and watcher) in the client namespace. */
+  probe(mode: ProbeMode, args: readonly string[] = []): Promise<ProbeSession> {
+    return ProbeSession.start(this.layout.clientNetns, mode, [
+      "--interface",
+      this.layout.clientIfname,
+      "--ipv4",
+      CLIENT_ADDRESSES.ipv4,
+      "--ipv6",
+      CLIENT_ADDRESSES.ipv6,
+      ...args,
+    ]);
   }
 
   async flushClientNeighbours(): Promise<void> {
