@@ -16,7 +16,6 @@ import { formatIP } from "../net/ip.js";
 import type { Advertisement, AdjRibOut } from "./adjRibOut.js";
 import type { RandomSource } from "./backoff.js";
 import { CeaseSubcode, describeNotification, formatAfiSafi } from "./codec/constants.js";
-import type { BgpMessage } from "./codec/message.js";
 import type { DownReason, FsmConfig, SessionState } from "./fsm.js";
 import type { Negotiated } from "./negotiation.js";
 import { peerDialer, type PeerEndpoint } from "./peerDialer.js";
@@ -160,27 +159,55 @@ function specKey(spec: PeerSpec): string {
   );
 }
 
-function mergeObservers(a: SessionObserver, b: SessionObserver | undefined): SessionObserver {
-  if (b === undefined) return a;
+/** One observer that calls each of `observers` in turn (an exception in one does not stop the others). */
+export function combineSessionObservers(
+  observers: readonly (SessionObserver | undefined)[],
+): SessionObserver {
+  const list = observers.filter((o): o is SessionObserver => o !== undefined);
+  const each = (call: (o: SessionObserver) => void): void => {
+    for (const o of list) {
+      try {
+        call(o);
+      } catch (error) {
+        o.observerError?.(error);
+      }
+    }
+  };
   return {
     stateChanged: (from, to) => {
-      a.stateChanged?.(from, to);
-      b.stateChanged?.(from, to);
+      each((o) => o.stateChanged?.(from, to));
     },
     established: (n) => {
-      a.established?.(n);
-      b.established?.(n);
+      each((o) => o.established?.(n));
     },
     down: (reason) => {
-      a.down?.(reason);
-      b.down?.(reason);
+      each((o) => o.down?.(reason));
     },
-    messageSent: (m: BgpMessage) => b.messageSent?.(m),
-    messageReceived: (m: BgpMessage) => b.messageReceived?.(m),
-    updateProblems: (problems, treatAsWithdraw) => b.updateProblems?.(problems, treatAsWithdraw),
-    protocolError: (error) => b.protocolError?.(error),
-    routesSkipped: (prefixes) => b.routesSkipped?.(prefixes),
-    observerError: (error) => b.observerError?.(error),
+    messageSent: (m) => {
+      each((o) => o.messageSent?.(m));
+    },
+    messageReceived: (m) => {
+      each((o) => o.messageReceived?.(m));
+    },
+    updateProblems: (problems, treatAsWithdraw) => {
+      each((o) => o.updateProblems?.(problems, treatAsWithdraw));
+    },
+    protocolError: (error) => {
+      each((o) => o.protocolError?.(error));
+    },
+    routesSkipped: (prefixes) => {
+      each((o) => o.routesSkipped?.(prefixes));
+    },
+  };
+}
+
+/** One manager observer from several (metrics, logs). */
+export function combineManagerObservers(observers: readonly ManagerObserver[]): ManagerObserver {
+  return {
+    forPeer: (peer) => combineSessionObservers(observers.map((o) => o.forPeer?.(peer))),
+    removed: (peer) => {
+      for (const o of observers) o.removed?.(peer);
+    },
   };
 }
 
@@ -281,7 +308,7 @@ export class BgpManager {
       clock: this.clock,
       dialer: conns.wrap(dialerFor(spec.endpoint)),
       restarting,
-      observer: mergeObservers(own, this.options.observer?.forPeer?.(spec)),
+      observer: combineSessionObservers([own, this.options.observer?.forPeer?.(spec)]),
       ...(this.options.random === undefined ? {} : { random: this.options.random }),
       ...(spec.nextHops === undefined ? {} : { nextHops: spec.nextHops }),
     });

@@ -1,0 +1,172 @@
+/**
+ * The speaker's BGP part for one node: on every reconcile, the pure BGP decision for this node
+ * (src/announce/bgp.ts) and the BGPPeers selected for it become the desired sessions and
+ * advertisements of the node's BgpManager, which opens, keeps and closes sessions and sends only
+ * the differences. Free of Kubernetes: the snapshot, the node's addresses and the Secret lookup are
+ * inputs, so a YAML file or a test can drive it as well as the informers.
+ */
+import { bgpPlanForNode, sessionsForNode, type BGPNodePlan } from "../announce/bgp.js";
+import type { AnnouncementSnapshot } from "../announce/snapshot.js";
+import { describeNotification } from "../bgp/codec/constants.js";
+import type {
+  BgpManager,
+  DesiredPeer,
+  ManagerObserver,
+  PeerSessionStatus,
+  StopMode,
+} from "../bgp/manager.js";
+import { formatCIDR, formatIP } from "../net/ip.js";
+import type { Logger } from "../runtime/logger.js";
+import { peerSpecFor, type NodeIdentity, type PasswordLookup } from "./bgpPeers.js";
+
+export interface BgpPeerProblem {
+  readonly peer: string;
+  readonly reason: string;
+}
+
+export interface BgpReconcileResult {
+  readonly plan: BGPNodePlan;
+  /** Peers selected for this node that have no session, and why (e.g. a missing password Secret). */
+  readonly problems: readonly BgpPeerProblem[];
+}
+
+export interface BgpSessionView extends PeerSessionStatus {
+  /** Prefixes the peer currently has from us, sorted as advertised. */
+  readonly prefixes: readonly string[];
+}
+
+/** What this node's BGP speaker is doing: the per-node status object. */
+export interface BgpNodeStatus {
+  readonly node: string;
+  readonly sessions: readonly BgpSessionView[];
+  readonly problems: readonly BgpPeerProblem[];
+}
+
+export interface BgpSpeakerOptions {
+  readonly node: string;
+  readonly manager: Pick<BgpManager, "sync" | "status" | "advertised" | "stop">;
+  /** This node's addresses, read at every reconcile (they come from its Node object). */
+  readonly identity: () => NodeIdentity;
+  readonly passwords: PasswordLookup;
+  readonly logger?: Logger;
+}
+
+export class BgpSpeaker {
+  private lastPlan: BGPNodePlan | undefined;
+  private problems: readonly BgpPeerProblem[] = [];
+  private lastProblemsText = "[]";
+
+  constructor(private readonly options: BgpSpeakerOptions) {}
+
+  /** Makes the sessions and advertisements follow `snapshot`. */
+  reconcile(snapshot: AnnouncementSnapshot): BgpReconcileResult {
+    const { node, manager } = this.options;
+    const identity = this.options.identity();
+    const plan = bgpPlanForNode(snapshot, node);
+    const byPeer = new Map(plan.peers.map((p) => [p.peer, p.advertisements]));
+    const desired: DesiredPeer[] = [];
+    const problems: BgpPeerProblem[] = [];
+    // A node missing from the snapshot opens no session (bgpPlanForNode gives it no peers either).
+    const me = snapshot.nodes.find((n) => n.name === node);
+    const peers = me === undefined ? [] : sessionsForNode(snapshot.config, me);
+    for (const peer of peers) {
+      const result = peerSpecFor(peer, identity, this.options.passwords);
+      if (!result.ok) {
+        problems.push({ peer: result.peer, reason: result.reason });
+        continue;
+      }
+      desired.push({ spec: result.spec, advertisements: byPeer.get(peer.name) ?? [] });
+    }
+    manager.sync(desired);
+    this.reportProblems(problems);
+    this.lastPlan = plan;
+    return { plan, problems };
+  }
+
+  plan(): BGPNodePlan | undefined {
+    return this.lastPlan;
+  }
+
+  status(): BgpNodeStatus {
+    const { manager, node } = this.options;
+    return {
+      node,
+      sessions: manager.status().map((s) => ({
+        ...s,
+        prefixes: [...manager.advertised(s.name).values()].map((r) => formatCIDR(r.prefix)),
+      })),
+      problems: this.problems,
+    };
+  }
+
+  /** "shutdown": withdraw everything now (Cease); "restart": graceful-restart peers keep our routes. */
+  stop(mode: StopMode, message?: string): Promise<void> {
+    return this.options.manager.stop({ mode, ...(message === undefined ? {} : { message }) });
+  }
+
+  private reportProblems(problems: readonly BgpPeerProblem[]): void {
+    this.problems = problems;
+    const text = JSON.stringify(problems);
+    if (text === this.lastProblemsText) return;
+    this.lastProblemsText = text;
+    for (const p of problems) this.options.logger?.error(p, "BGP peer has no session");
+  }
+}
+
+/** Session events as log lines (never the password: the spec's endpoint is not logged). */
+export function bgpLogObserver(logger: Logger): ManagerObserver {
+  return {
+    forPeer(spec) {
+      const peer = { peer: spec.name, address: formatIP(spec.endpoint.address) };
+      return {
+        stateChanged: (from, to) => {
+          logger.debug({ ...peer, from, to }, "BGP session state changed");
+        },
+        established: (n) => {
+          logger.info(
+            {
+              ...peer,
+              peerAs: n.peerAs,
+              holdTimeMs: n.holdTimeMs,
+              gracefulRestart: n.peerGracefulRestart !== undefined,
+            },
+            "BGP session established",
+          );
+        },
+        down: (reason) => {
+          const n = reason.notification;
+          logger.warn(
+            {
+              ...peer,
+              kind: reason.kind,
+              detail: reason.detail,
+              ...(n === undefined ? {} : { notification: describeNotification(n.code, n.subcode) }),
+            },
+            "BGP session down",
+          );
+        },
+        protocolError: (error) => {
+          logger.warn({ ...peer, err: error }, "malformed BGP message from the peer");
+        },
+        updateProblems: (problems, treatAsWithdraw) => {
+          logger.warn(
+            { ...peer, treatAsWithdraw, problems: problems.map((p) => `${p.action}: ${p.detail}`) },
+            "malformed attributes in an UPDATE from the peer (RFC 7606)",
+          );
+        },
+        routesSkipped: (prefixes) => {
+          logger.warn(
+            { ...peer, prefixes: prefixes.slice(0, 10).map(formatCIDR), count: prefixes.length },
+            "prefixes not advertised: the session has no next hop or no family for them",
+          );
+        },
+      };
+    },
+    removed(spec) {
+      logger.info(
+        { peer: spec.name, address: formatIP(spec.endpoint.address) },
+        "BGP session closed (peer removed or changed)",
+      );
+    },
+  };
+}

@@ -1,0 +1,336 @@
+import { describe, expect, it } from "vitest";
+import type { BGPPeerConfig } from "../../../src/api/configTypes.js";
+import { SecretValue } from "../../../src/api/secret.js";
+import type { Advertisement, AdjRibOut } from "../../../src/bgp/adjRibOut.js";
+import type { DesiredPeer, PeerSessionStatus, StopOptions } from "../../../src/bgp/manager.js";
+import { formatCIDR, formatIP, parseIP } from "../../../src/net/ip.js";
+import { BgpSpeaker } from "../../../src/speaker/bgp.js";
+import {
+  connectBackoffFor,
+  passwordFromSecret,
+  peerSpecFor,
+  routerIdFromName,
+  type NodeIdentity,
+  type PasswordLookup,
+  type SecretPassword,
+} from "../../../src/speaker/bgpPeers.js";
+import { config, node, obj, service, snapshot } from "../announce/fixtures.js";
+
+const NODE: NodeIdentity = { name: "node-a", ipv4: parseIP("192.0.2.11"), ipv6: parseIP("2001:db8:1::11") };
+
+function peerConfig(spec: Record<string, unknown>, extra: unknown[] = []): BGPPeerConfig {
+  const cfg = config({
+    bgpPeers: [obj("router", { myASN: 64512, peerASN: 64500, peerAddress: "192.0.2.1", ...spec }), ...extra],
+  });
+  const peer = cfg.bgpPeers.find((p) => p.name === "router");
+  if (peer === undefined) throw new Error("no peer");
+  return peer;
+}
+
+const secrets =
+  (table: Record<string, SecretPassword>): PasswordLookup =>
+  (namespace, name) =>
+    table[`${namespace}/${name}`] ?? { ok: false, reason: "the Secret does not exist" };
+
+const noSecrets = secrets({});
+const ipv4Id = (text: string): number => Number(parseIP(text).value);
+
+describe("peerSpecFor", () => {
+  const routerIds: {
+    description: string;
+    spec: Record<string, unknown>;
+    node: NodeIdentity;
+    want: number;
+  }[] = [
+    {
+      description: "routerID when set",
+      spec: { routerID: "10.0.0.9" },
+      node: NODE,
+      want: ipv4Id("10.0.0.9"),
+    },
+    { description: "else the node's IPv4 address", spec: {}, node: NODE, want: ipv4Id("192.0.2.11") },
+    {
+      description: "else an IPv4 source address",
+      spec: { sourceAddress: "192.0.2.99" },
+      node: { name: "node-a" },
+      want: ipv4Id("192.0.2.99"),
+    },
+    {
+      description: "else a stable hash of the node name",
+      spec: { peerAddress: "2001:db8:1::1" },
+      node: { name: "node-a", ipv6: parseIP("2001:db8:1::11") },
+      want: routerIdFromName("node-a"),
+    },
+  ];
+  for (const c of routerIds) {
+    it(`takes the BGP identifier from ${c.description}`, () => {
+      const r = peerSpecFor(peerConfig(c.spec), c.node, noSecrets);
+      expect(r.ok && r.spec.session.routerId).toBe(c.want);
+    });
+  }
+
+  it("maps AS numbers, timers, families, graceful restart and the endpoint", () => {
+    const r = peerSpecFor(
+      peerConfig({
+        holdTime: "9s",
+        keepaliveTime: "3s",
+        connectTime: "10s",
+        peerPort: 1179,
+        sourceAddress: "192.0.2.11",
+        enableGracefulRestart: true,
+      }),
+      NODE,
+      noSecrets,
+    );
+    if (!r.ok) throw new Error(r.reason);
+    const { session, endpoint, nextHops } = r.spec;
+    expect(session).toMatchObject({
+      localAs: 64512,
+      peerAs: 64500,
+      holdTimeSeconds: 9,
+      keepaliveSeconds: 3,
+      passive: false,
+      gracefulRestart: { restartTimeSeconds: 120, forwardingPreserved: true },
+      connectBackoff: { initialMs: 2000, maxMs: 10_000 },
+    });
+    expect(session.families.map((f) => f.afi)).toEqual([1, 2]);
+    expect(formatIP(endpoint.address)).toBe("192.0.2.1");
+    expect(endpoint.port).toBe(1179);
+    expect(endpoint.sourceAddress === undefined ? undefined : formatIP(endpoint.sourceAddress)).toBe(
+      "192.0.2.11",
+    );
+    expect(endpoint.password).toBeUndefined();
+    // IPv6 routes over this IPv4 session go via the node's IPv6 address.
+    expect(nextHops).toEqual({ ipv6: NODE.ipv6 });
+  });
+
+  it("passes dynamicASN through and leaves graceful restart off by default", () => {
+    const r = peerSpecFor(peerConfig({ peerASN: undefined, dynamicASN: "external" }), NODE, noSecrets);
+    expect(r.ok && r.spec.session.peerAs).toBe("external");
+    expect(r.ok && r.spec.session.gracefulRestart).toBeUndefined();
+  });
+
+  it("an IPv6 peer gets the node's IPv4 address as next hop of IPv4 routes", () => {
+    const r = peerSpecFor(peerConfig({ peerAddress: "2001:db8:1::1" }), NODE, noSecrets);
+    expect(r.ok && r.spec.nextHops).toEqual({ ipv4: NODE.ipv4 });
+  });
+
+  const passwords: {
+    description: string;
+    spec: Record<string, unknown>;
+    lookup: PasswordLookup;
+    want: { password: string } | { problem: RegExp };
+  }[] = [
+    {
+      description: "an inline password",
+      spec: { password: "inline" },
+      lookup: noSecrets,
+      want: { password: "inline" },
+    },
+    {
+      description: "a Secret in the peer's namespace",
+      spec: { passwordSecret: { name: "bgp-auth" } },
+      lookup: secrets({ "ironlb-system/bgp-auth": { ok: true, password: new SecretValue("from-secret") } }),
+      want: { password: "from-secret" },
+    },
+    {
+      description: "a missing Secret",
+      spec: { passwordSecret: { name: "bgp-auth", namespace: "other" } },
+      lookup: noSecrets,
+      want: { problem: /other\/bgp-auth: the Secret does not exist/ },
+    },
+  ];
+  for (const c of passwords) {
+    it(`resolves ${c.description}`, () => {
+      const r = peerSpecFor(peerConfig(c.spec), NODE, c.lookup);
+      if ("password" in c.want) {
+        expect(r.ok && r.spec.endpoint.password?.reveal()).toBe(c.want.password);
+        // Never printable.
+        expect(
+          JSON.stringify(r, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+        ).not.toContain(c.want.password);
+      } else {
+        expect(r.ok ? "ok" : r.reason).toMatch(c.want.problem);
+      }
+    });
+  }
+
+  it("refuses a source address of the other family (validation catches it first; this is the backstop)", () => {
+    const r = peerSpecFor({ ...peerConfig({}), sourceAddress: parseIP("2001:db8:1::11") }, NODE, noSecrets);
+    expect(r.ok ? "ok" : r.reason).toMatch(/not of the family/);
+  });
+
+  it("connect backoff: 2 s first, doubling up to connectTime, shorter connectTime caps both", () => {
+    expect(connectBackoffFor(120)).toEqual({ initialMs: 2000, maxMs: 120_000, multiplier: 2, jitter: 0.2 });
+    expect(connectBackoffFor(1)).toMatchObject({ initialMs: 1000, maxMs: 1000 });
+  });
+});
+
+describe("passwordFromSecret", () => {
+  const b64 = (s: string): string => Buffer.from(s).toString("base64");
+  const cases: {
+    description: string;
+    secret: Parameters<typeof passwordFromSecret>[0];
+    want: string | RegExp;
+  }[] = [
+    {
+      description: "basic-auth with data.password",
+      secret: { type: "kubernetes.io/basic-auth", data: { password: b64("pa ss") } },
+      want: "pa ss",
+    },
+    {
+      description: "basic-auth with stringData.password",
+      secret: { type: "kubernetes.io/basic-auth", stringData: { password: "sd" } },
+      want: "sd",
+    },
+    {
+      description: "an Opaque Secret",
+      secret: { type: "Opaque", data: { password: b64("x") } },
+      want: /type Opaque/,
+    },
+    {
+      description: "no password key",
+      secret: { type: "kubernetes.io/basic-auth", data: {} },
+      want: /no "password"/,
+    },
+    { description: "no Secret", secret: undefined, want: /does not exist/ },
+  ];
+  for (const c of cases) {
+    it(`reads ${c.description}`, () => {
+      const r = passwordFromSecret(c.secret);
+      if (typeof c.want === "string") expect(r.ok && r.password.reveal()).toBe(c.want);
+      else expect(r.ok ? "ok" : r.reason).toMatch(c.want);
+    });
+  }
+});
+
+/** Records what the speaker asks of the manager. */
+class RecordingManager {
+  synced: DesiredPeer[][] = [];
+  stops: StopOptions[] = [];
+  sync(desired: readonly DesiredPeer[]): void {
+    this.synced.push([...desired]);
+  }
+  status(): PeerSessionStatus[] {
+    return (this.synced.at(-1) ?? []).map((d) => ({
+      name: d.spec.name,
+      address: formatIP(d.spec.endpoint.address),
+      port: d.spec.endpoint.port,
+      state: "Established",
+      sinceMs: 0,
+      advertisedPrefixes: d.advertisements.length,
+      desiredPrefixes: d.advertisements.length,
+      restarting: false,
+    }));
+  }
+  advertised(name: string): AdjRibOut {
+    const d = this.synced.at(-1)?.find((p) => p.spec.name === name);
+    return new Map(
+      (d?.advertisements ?? []).map((a: Advertisement) => [
+        formatCIDR(a.prefix),
+        {
+          prefix: a.prefix,
+          attributes: {
+            origin: 0,
+            asPath: [],
+            nextHop: parseIP("192.0.2.11"),
+            communities: [],
+            largeCommunities: [],
+          },
+        },
+      ]),
+    );
+  }
+  stop(options: StopOptions): Promise<void> {
+    this.stops.push(options);
+    return Promise.resolve();
+  }
+}
+
+describe("BgpSpeaker", () => {
+  const cfg = config({
+    bgpPeers: [
+      obj("rack1", {
+        myASN: 64512,
+        peerASN: 64500,
+        peerAddress: "192.0.2.1",
+        nodeSelectors: [{ matchLabels: { rack: "r1" } }],
+      }),
+      obj("v6", { myASN: 64500, peerASN: 64500, peerAddress: "2001:db8:1::1" }),
+      obj("locked", {
+        myASN: 64512,
+        peerASN: 64500,
+        peerAddress: "192.0.2.2",
+        passwordSecret: { name: "missing" },
+      }),
+    ],
+    bgpAdvertisements: [obj("bgp", { ipAddressPools: ["bgp"], localPref: 150, communities: ["64512:100"] })],
+  });
+  const nodes = [node("node-a", { rack: "r1" }), node("node-b", { rack: "r2" })];
+
+  function speaker(name: string, manager: RecordingManager): BgpSpeaker {
+    return new BgpSpeaker({ node: name, manager, identity: () => ({ ...NODE, name }), passwords: noSecrets });
+  }
+
+  it("opens the node's peers (node selectors), advertises the plan to each, and reports peers it cannot open", () => {
+    const manager = new RecordingManager();
+    const s = speaker("node-a", manager);
+    const web = service("web", { ips: ["198.51.100.7", "2001:db8:100::7"] });
+    const result = s.reconcile(snapshot(cfg, [web], nodes));
+    const desired = manager.synced.at(-1) ?? [];
+    expect(desired.map((d) => d.spec.name)).toEqual(["rack1", "v6"]);
+    const byName = Object.fromEntries(
+      desired.map((d) => [
+        d.spec.name,
+        d.advertisements.map((a) => [formatCIDR(a.prefix), a.localPref ?? null]),
+      ]),
+    );
+    // LOCAL_PREF only towards the iBGP peer.
+    expect(byName).toEqual({
+      rack1: [
+        ["198.51.100.7/32", null],
+        ["2001:db8:100::7/128", null],
+      ],
+      v6: [
+        ["198.51.100.7/32", 150],
+        ["2001:db8:100::7/128", 150],
+      ],
+    });
+    expect(result.problems).toEqual([
+      { peer: "locked", reason: expect.stringMatching(/missing/) as unknown },
+    ]);
+    expect(s.status().sessions.map((x) => [x.name, x.prefixes])).toEqual([
+      ["rack1", ["198.51.100.7/32", "2001:db8:100::7/128"]],
+      ["v6", ["198.51.100.7/32", "2001:db8:100::7/128"]],
+    ]);
+  });
+
+  it("a node outside rack1's selector opens only the other sessions; a node missing from the snapshot none", () => {
+    const manager = new RecordingManager();
+    speaker("node-b", manager).reconcile(snapshot(cfg, [], nodes));
+    expect((manager.synced.at(-1) ?? []).map((d) => d.spec.name)).toEqual(["v6"]);
+    const gone = new RecordingManager();
+    speaker("node-z", gone).reconcile(snapshot(cfg, [], nodes));
+    expect(gone.synced.at(-1)).toEqual([]);
+  });
+
+  it("withdraws a Service's prefix when it loses its endpoints (Local policy) and keeps the session", () => {
+    const manager = new RecordingManager();
+    const s = speaker("node-a", manager);
+    const local = (eps: Record<string, [number]>) =>
+      service("web", { ips: ["198.51.100.7"], etp: "Local", endpoints: eps });
+    s.reconcile(snapshot(cfg, [local({ "node-a": [1] })], nodes));
+    s.reconcile(snapshot(cfg, [local({ "node-b": [1] })], nodes));
+    const [before, after] = manager.synced.map(
+      (d) => d.find((p) => p.spec.name === "rack1")?.advertisements.length,
+    );
+    expect([before, after]).toEqual([1, 0]);
+  });
+
+  it("stops the manager in the mode asked", async () => {
+    const manager = new RecordingManager();
+    await speaker("node-a", manager).stop("restart");
+    await speaker("node-a", manager).stop("shutdown", "bye");
+    expect(manager.stops).toEqual([{ mode: "restart" }, { mode: "shutdown", message: "bye" }]);
+  });
+});
