@@ -193,7 +193,6 @@ export async function runController(options: ControllerOptions, signal: AbortSig
   options.onStarted?.(started);
 
   // ── leadership terms ──
-  const writer = new KubeWriter({ clients, logger, signal });
   const tracker = new ConfigTracker();
   const lead = async (term: AbortSignal): Promise<void> => {
     setMaxListeners(0, term);
@@ -203,6 +202,8 @@ export async function runController(options: ControllerOptions, signal: AbortSig
     try {
       log.info("leading: waiting for caches to sync");
       if (!(await waitForCacheSync(all, term))) return;
+      // One writer per term: its queued Events are dropped, not sent, once leadership is lost.
+      const writer = new KubeWriter({ clients, logger: log, signal: term });
       const core = new ControllerCore({
         namespace,
         lbClass: options.lbClass,
@@ -237,7 +238,6 @@ export async function runController(options: ControllerOptions, signal: AbortSig
     await (options.leadership ?? alwaysLeader)(signal, lead);
   } finally {
     queue.shutdown();
-    await Promise.race([writer.flushEvents(), new Promise((r) => setTimeout(r, 2000).unref())]);
     await webhook?.close();
     await Promise.all(servers.map((s) => s.close()));
     logger.info("controller stopped");

@@ -211,11 +211,6 @@ export class KubeWriter implements ControllerWriter {
     }
   }
 
-  /** Resolves when queued Events have been sent (or dropped), for a clean shutdown. */
-  flushEvents(): Promise<void> {
-    return this.events.idle();
-  }
-
   private control(signal: AbortSignal): ConfigurationOptions {
     return requestOptions({ signal, timeoutMs: this.timeoutMs });
   }
@@ -255,13 +250,12 @@ function withRawBody(text: string, options: ConfigurationOptions): Configuration
 /**
  * Sends events.k8s.io/v1 Events in the background with bounded concurrency; a backlog beyond
  * `maxPendingEvents` drops the oldest (a burst of thousands of allocations must not hold the
- * reconcile loop or grow memory without bound).
+ * reconcile loop or grow memory without bound). Once `signal` aborts nothing more is sent.
  */
 class EventSender {
   private readonly pending: { service: ServiceObject; event: ServiceEvent }[] = [];
   private active = 0;
   private dropped = 0;
-  private idleWaiters: (() => void)[] = [];
   private readonly max: number;
   private readonly concurrency: number;
   private readonly instance: string;
@@ -283,11 +277,6 @@ class EventSender {
     this.pump();
   }
 
-  idle(): Promise<void> {
-    if (this.active === 0 && this.pending.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
   private pump(): void {
     while (this.active < this.concurrency && this.pending.length > 0 && !this.options.signal.aborted) {
       const next = this.pending.shift();
@@ -296,11 +285,6 @@ class EventSender {
       void this.send(next.service, next.event).finally(() => {
         this.active--;
         this.pump();
-        if (this.active === 0 && (this.pending.length === 0 || this.options.signal.aborted)) {
-          const waiters = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const w of waiters) w();
-        }
       });
     }
   }

@@ -191,6 +191,20 @@ describe("ControllerCore: restart safety", () => {
     expect(cluster.ips("young")).toEqual(["192.0.2.10"]);
   });
 
+  test("creation timestamps as raw JSON strings order the load like Dates do", async () => {
+    const cluster = clusterWithPool(["192.0.2.10-192.0.2.12"]);
+    const raw = (name: string, created: string) => {
+      const svc = service(name, { ingress: ["192.0.2.12"] });
+      return { ...svc, metadata: { ...svc.metadata, creationTimestamp: created } };
+    };
+    cluster.put(raw("a-young", "2026-02-01T00:00:00Z"));
+    cluster.put(raw("z-elder", "2026-01-01T00:00:00Z"));
+    cluster.put(raw("m-young", "2026-01-15T00:00:00Z"));
+    await cluster.drain(cluster.startCore());
+    expect(cluster.ips("z-elder")).toEqual(["192.0.2.12"]);
+    expect(cluster.ips("a-young")).not.toEqual(["192.0.2.12"]);
+  });
+
   test("a second term (new leader) over settled Services changes nothing", async () => {
     const cluster = clusterWithPool(["192.0.2.10-192.0.2.20"]);
     for (let i = 0; i < 8; i++) cluster.put(service(`s${i}`, { ingress: [`192.0.2.${20 - i}`] }));
