@@ -81,6 +81,8 @@ interface Holder {
   readonly address: ServiceAddress;
   readonly eligible: readonly string[];
   readonly reason: IPNotAnnouncedReason | undefined;
+  /** The pool's advertisements whose serviceSelectors accept this Service. */
+  readonly ads: readonly L2AdvertisementConfig[];
 }
 
 function sortedNodes(nodes: readonly NodeSnapshot[]): NodeSnapshot[] {
@@ -108,6 +110,12 @@ class PoolCoverage {
 
   advertisements(pool: string): readonly L2AdvertisementConfig[] {
     return this.adsByPool.get(pool) ?? [];
+  }
+
+  /** Nodes staged for a subset of a pool's advertisements (those a Service's labels select). */
+  stagedForAds(pool: string, ads: readonly L2AdvertisementConfig[]): StagedNodes {
+    if (ads.length === this.advertisements(pool).length) return this.staged(pool);
+    return unionStages(ads.map((ad) => this.stagedFor(ad)));
   }
 
   staged(pool: string): StagedNodes {
@@ -177,13 +185,15 @@ export function decideLayer2(snapshot: AnnouncementSnapshot): Layer2Decision {
         continue;
       }
       const { address } = r;
-      const ads = coverage.advertisements(address.pool.name);
+      const ads = coverage
+        .advertisements(address.pool.name)
+        .filter((ad) => matchesAnySelector(ad.serviceSelectors, service.labels));
       if (ads.length === 0) {
         const reason = { code: "noAdvertisement", pool: address.pool.name } as const;
         setOutcome(service.key, address.ip, { kind: "notAnnounced", ip: address.ip, reason });
         continue;
       }
-      const staged = coverage.staged(address.pool.name);
+      const staged = coverage.stagedForAds(address.pool.name, ads);
       const eligible = nodesWithEndpoints(service, finalNodes(staged));
       const reason =
         eligible.length > 0
@@ -198,7 +208,7 @@ export function decideLayer2(snapshot: AnnouncementSnapshot): Layer2Decision {
             );
       let holders = holdersByIP.get(address.ip);
       if (holders === undefined) holdersByIP.set(address.ip, (holders = []));
-      holders.push({ service: service.key, hashKey, address, eligible, reason });
+      holders.push({ service: service.key, hashKey, address, eligible, reason, ads });
     }
   }
 
@@ -218,9 +228,9 @@ export function decideLayer2(snapshot: AnnouncementSnapshot): Layer2Decision {
     }
     const labels = nodesByName.get(node)?.labels ?? {};
     const pool = first.address.pool.name;
-    const selecting = coverage
-      .advertisements(pool)
-      .filter((ad) => matchesAnySelector(ad.nodeSelectors, labels));
+    const selecting = [...new Set(holders.flatMap((h) => h.ads))].filter((ad) =>
+      matchesAnySelector(ad.nodeSelectors, labels),
+    );
     const interfaces = interfacesFor(selecting);
     announced.push({
       address: first.address,

@@ -17,6 +17,8 @@ export interface L2AdvertisementConfig extends PoolReference {
   readonly nodeSelectors: readonly LabelSelector[];
   /** Empty: every interface. */
   readonly interfaces: readonly string[];
+  /** Empty: every Service of the selected pools. */
+  readonly serviceSelectors: readonly LabelSelector[];
 }
 
 export interface BGPAdvertisementConfig extends PoolReference {

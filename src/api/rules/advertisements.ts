@@ -38,6 +38,7 @@ export function buildL2Advertisements(
     checkNoRepeats(spec.ipAddressPools, "spec.ipAddressPools", KIND, name, findings);
     checkSelectors(spec.ipAddressPoolSelectors, "spec.ipAddressPoolSelectors", KIND, name, findings);
     checkSelectors(spec.nodeSelectors, "spec.nodeSelectors", KIND, name, findings);
+    checkSelectors(spec.serviceSelectors, "spec.serviceSelectors", KIND, name, findings);
     (spec.interfaces ?? []).forEach((ifname, i) => {
       const problem = interfaceProblem(ifname);
       if (problem) findings.error("InvalidValue", KIND, name, `spec.interfaces[${i}]`, ifname, problem);
@@ -48,6 +49,7 @@ export function buildL2Advertisements(
       ipAddressPoolSelectors: spec.ipAddressPoolSelectors ?? [],
       nodeSelectors: spec.nodeSelectors ?? [],
       interfaces: spec.interfaces ?? [],
+      serviceSelectors: spec.serviceSelectors ?? [],
     };
   });
 }

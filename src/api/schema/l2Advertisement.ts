@@ -11,6 +11,9 @@ export const L2AdvertisementSpecSchema = Type.Object(
     ),
     nodeSelectors: Type.Optional(selectorList("Nodes that may announce; empty means every node.")),
     interfaces: Type.Optional(nameList("Node interfaces to answer ARP/NDP on; empty means every interface.")),
+    serviceSelectors: Type.Optional(
+      selectorList("Labels of Services this advertisement announces; empty means every Service."),
+    ),
   },
   {
     additionalProperties: false,

@@ -78,6 +78,41 @@ const cases: Case[] = [
     },
   },
   {
+    description: "serviceSelectors: only the advertisement selecting the Service's labels applies",
+    snap: snapshot(
+      config({
+        l2Advertisements: [
+          obj("edge", {
+            ipAddressPools: ["lan"],
+            serviceSelectors: [{ matchLabels: { tier: "edge" } }],
+            nodeSelectors: [{ matchLabels: { rack: "r2" } }],
+          }),
+          obj("web", {
+            ipAddressPools: ["lan"],
+            serviceSelectors: [{ matchLabels: { tier: "web" } }],
+            nodeSelectors: [{ matchLabels: { rack: "r1" } }],
+          }),
+        ],
+      }),
+      [service("web", { ips: ["192.0.2.201"], labels: { tier: "edge" } })],
+      THREE_NODES,
+    ),
+    expect: { node: "node-c", among: ["node-c"] },
+  },
+  {
+    description: "serviceSelectors matching the Service nowhere: noAdvertisement",
+    snap: snapshot(
+      config({
+        l2Advertisements: [
+          obj("edge", { ipAddressPools: ["lan"], serviceSelectors: [{ matchLabels: { tier: "edge" } }] }),
+        ],
+      }),
+      [service("web", { ips: ["192.0.2.201"], labels: { tier: "web" } })],
+      THREE_NODES,
+    ),
+    expect: { code: "noAdvertisement" },
+  },
+  {
     description: "nodeSelectors matching no node: noEligibleNode/nodeSelectors",
     snap: snapshot(
       config({
