@@ -107,9 +107,11 @@ export function createSpeakerInformers(options: SpeakerInformerOptions): Speaker
   const endpointSlices = make<V1EndpointSlice>(coreResources.endpointSlices);
   const nodes = make<V1Node>(coreResources.nodes);
   const leases = make(coreResources.leases, { namespace, labelSelector: SPEAKER_LEASE_SELECTOR });
+  // Optional: without the ServiceL2Status CRD the speaker still announces (status is information).
   const statuses = make(SERVICE_L2_STATUSES, {
     namespace,
     labelSelector: nodeLabelSelector(options.node),
+    optional: true,
   });
   const ironlbInformers = SPEAKER_CONFIG_RESOURCES.map((r) => make(r, { namespace }));
   const metallbInformers = SPEAKER_METALLB_RESOURCES.map((r) => make(r, { optional: true }));
