@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are plain
+   data classes with no behaviour; its API is meant to take object literals. */
 // deploy/ironlb.yaml on a real API server (its own: the install adds cluster-wide objects and a
 // webhook configuration other test files must not see): server-side apply, then the controller
 // runs AS ITS ServiceAccount (a TokenRequest token, RBAC authorizer on) through a short scenario.
@@ -7,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   AdmissionregistrationV1Api,
+  DiscoveryV1Api,
   ApiextensionsV1Api,
   CoordinationV1Api,
   KubernetesObjectApi,
@@ -24,7 +27,9 @@ import { requestServiceAccountToken, serviceAccountUser } from "../../src/testen
 import { loopbackWebhookConfiguration } from "../../src/webhook/manifest.js";
 import { describeWithPrereqs } from "../support/e2e.js";
 import { kubeConfigFor, uniqueNamespace } from "../support/testenv.js";
+import { speakerLeaseName } from "../../src/membership/lease.js";
 import { Cluster, ControllerProcess, killAllControllers } from "./controllerHarness.js";
+import { createLayerTwoService, SpeakerProcess, writeSimulatedNetwork } from "./speakerHarness.js";
 
 const NAMESPACE = "ironlb-system";
 const FIELD_MANAGER = "ironlb-test";
@@ -106,6 +111,34 @@ describeWithPrereqs(
         .filter((line) => line !== "")
         .map((line) => JSON.parse(line) as AuditEvent);
 
+    /** A kubeconfig file with a fresh TokenRequest token of ServiceAccount ironlb-system/`name`. */
+    const serviceAccountKubeconfig = async (name: string): Promise<string> => {
+      const token = await requestServiceAccountToken(controlPlane.kubeconfigPath, NAMESPACE, name, {
+        create: false,
+      });
+      const path = join(workDir, `${name}.kubeconfig`);
+      writeFileSync(
+        path,
+        renderKubeconfig({
+          server: controlPlane.server,
+          caPem: controlPlane.caPem,
+          userName: serviceAccountUser(NAMESPACE, name),
+          token,
+        }),
+      );
+      return path;
+    };
+    /** How many requests of `user` the API server answered, and those it answered 403 ("verb URI"). */
+    const forbiddenFor = (user: string): { answered: number; forbidden: string[] } => {
+      const events = auditLog().filter((e) => e.user.username === user && e.stage === "ResponseComplete");
+      return {
+        answered: events.length,
+        forbidden: events
+          .filter((e) => e.responseStatus?.code === 403)
+          .map((e) => `${e.verb} ${e.requestURI}`),
+      };
+    };
+
     beforeAll(async () => {
       workDir = mkdtempSync(join(tmpdir(), "ilb-install-"));
       writeFileSync(join(workDir, "audit-policy.yaml"), AUDIT_POLICY);
@@ -167,24 +200,7 @@ describeWithPrereqs(
     });
 
     it("runs the controller as its ServiceAccount through a scenario without a single Forbidden", async () => {
-      const token = await requestServiceAccountToken(
-        controlPlane.kubeconfigPath,
-        NAMESPACE,
-        "ironlb-controller",
-        {
-          create: false,
-        },
-      );
-      const kubeconfigPath = join(workDir, "controller.kubeconfig");
-      writeFileSync(
-        kubeconfigPath,
-        renderKubeconfig({
-          server: controlPlane.server,
-          caPem: controlPlane.caPem,
-          userName: serviceAccountUser(NAMESPACE, "ironlb-controller"),
-          token,
-        }),
-      );
+      const kubeconfigPath = await serviceAccountKubeconfig("ironlb-controller");
       // The applied configuration calls the in-cluster Service, which no kube-proxy serves here: the
       // test points it at the controller on loopback. Its certificate names only the Service, so the
       // API server's calls fail TLS and are ignored; the controller still maintains the CA bundle.
@@ -250,14 +266,97 @@ describeWithPrereqs(
       expect(sample(metrics, 'ironlb_k8s_api_errors_total{code="403"}') ?? 0).toBe(0);
       const forbiddenLogs = controller.logs.filter((l) => /forbidden/i.test(JSON.stringify(l)));
       expect(forbiddenLogs).toEqual([]);
-      const audit = auditLog().filter(
-        (e) => e.user.username === IRONLB_USERS[0] && e.stage === "ResponseComplete",
-      );
-      expect(audit.length).toBeGreaterThan(10);
-      const forbidden = audit
-        .filter((e) => e.responseStatus?.code === 403)
-        .map((e) => `${e.verb} ${e.requestURI}`);
-      expect(forbidden).toEqual([]);
+      const audit = forbiddenFor(IRONLB_USERS[0] ?? "");
+      expect(audit.answered).toBeGreaterThan(10);
+      expect(audit.forbidden).toEqual([]);
+    }, 90_000);
+
+    it("runs the speaker as its ServiceAccount through a scenario without a single Forbidden", async () => {
+      const kubeconfigPath = await serviceAccountKubeconfig("ironlb-speaker");
+      const node = "ilb-install-node-a";
+      const lbClass = "ironlb.io/install-test";
+      const serviceNamespace = uniqueNamespace("ilb-install-spk");
+      const simulated = join(workDir, "speaker-network");
+      writeSimulatedNetwork(simulated, [{ name: "eth0", ifindex: 2, mac: "02:00:5e:00:53:01" }]);
+      await cluster.core.createNode({
+        body: { metadata: { name: node, labels: { "kubernetes.io/hostname": node } } },
+      });
+      await cluster.namespace(serviceNamespace);
+      await cluster.applyPool(NAMESPACE, "lan", { addresses: ["192.0.2.200-192.0.2.210"] });
+      await cluster.custom.createNamespacedCustomObject({
+        group: "ironlb.io",
+        version: "v1beta1",
+        plural: "l2advertisements",
+        namespace: NAMESPACE,
+        body: {
+          apiVersion: "ironlb.io/v1beta1",
+          kind: "L2Advertisement",
+          metadata: { name: "lan", namespace: NAMESPACE },
+          spec: { ipAddressPools: ["lan"] },
+        },
+      });
+      await createLayerTwoService(cluster.core, admin.makeApiClient(DiscoveryV1Api), {
+        namespace: serviceNamespace,
+        name: "web",
+        lbClass,
+        ips: ["192.0.2.205"],
+        endpointNodes: [node],
+      });
+      const coordination = admin.makeApiClient(CoordinationV1Api);
+
+      const speaker = SpeakerProcess.start({
+        node,
+        kubeconfigPath,
+        namespace: NAMESPACE,
+        lbClass,
+        simulateNetwork: simulated,
+      });
+      try {
+        await waitFor(
+          "the speaker's ServiceL2Status",
+          async () => {
+            const list = (await cluster.custom.listNamespacedCustomObject({
+              group: "ironlb.io",
+              version: "v1beta1",
+              plural: "servicel2statuses",
+              namespace: NAMESPACE,
+            })) as { items: { status?: { node?: string; serviceName?: string } }[] };
+            return list.items.some((i) => i.status?.node === node && i.status.serviceName === "web")
+              ? true
+              : undefined;
+          },
+          30_000,
+        );
+        const lease = await coordination.readNamespacedLease({
+          namespace: NAMESPACE,
+          name: speakerLeaseName(node),
+        });
+        expect(lease.spec?.holderIdentity).toBeTruthy();
+        await waitFor("the nodeAssigned Event", async () => {
+          const events = await cluster.events.listNamespacedEvent({ namespace: serviceNamespace });
+          return events.items.some(
+            (e) => e.reason === "nodeAssigned" && e.reportingController === "ironlb.io/speaker",
+          )
+            ? true
+            : undefined;
+        });
+      } finally {
+        // SIGTERM: the speaker withdraws and deletes its Lease (more of its verbs).
+        await speaker.stop("SIGTERM");
+      }
+      await waitFor("the speaker Lease deleted", async () => {
+        try {
+          await coordination.readNamespacedLease({ namespace: NAMESPACE, name: speakerLeaseName(node) });
+          return undefined;
+        } catch (error) {
+          return (error as { code?: number }).code === 404 ? true : undefined;
+        }
+      });
+
+      expect(speaker.logs.filter((l) => /forbidden/i.test(JSON.stringify(l)))).toEqual([]);
+      const audit = forbiddenFor(IRONLB_USERS[1] ?? "");
+      expect(audit.answered).toBeGreaterThan(10);
+      expect(audit.forbidden).toEqual([]);
     }, 90_000);
   },
 );
