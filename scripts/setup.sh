@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the lab and the protocol tests use (g++, make, python3: node-gyp builds the
-# native addon during npm ci; iputils-ping: the layer 2 tests; bird2, frr, exabgp: the BGP
-# interop peers, run by the tests under temp dirs, never as system services). Installed only when missing.
-APT_PACKAGES=(iproute2 openssl g++ make python3 iputils-ping bird2 frr exabgp)
+# native addon during npm ci; iputils-ping, curl: the layer 2 tests and the lab client; bird2,
+# frr, exabgp: the BGP interop peers, run by the tests under temp dirs, never as system
+# services). Installed only when missing.
+APT_PACKAGES=(iproute2 openssl g++ make python3 iputils-ping curl bird2 frr exabgp)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

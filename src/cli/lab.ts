@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { MAX_NODES } from "../lab/addressing.js";
 import { DEFAULT_STATE_DIR } from "../lab/state.js";
 import type { StateFlags, UpFlags } from "../lab/commands.js";
@@ -28,6 +28,7 @@ export function registerLab(program: Command): void {
     .option("--mode <mode>", "announcement mode (l2)", "l2")
     .option("--state-dir <dir>", "state file, logs and kubeconfigs", DEFAULT_STATE_DIR)
     .option("--log-level <level>", "log level of the controller and speakers", "info")
+    .addOption(new Option("--prefix <prefix>", "namespace name prefix (tests)").hideHelp())
     .action(async (flags: UpFlags) => {
       await (await commands()).up(flags);
       // Detached children are unref'd; idle API connections must not keep us here.

@@ -6,11 +6,14 @@ import { MAX_NODES } from "./addressing.js";
 import { DEMO_SERVICE } from "./cluster.js";
 import { Lab, LabAlreadyUpError, LabError, requireRoot } from "./lab.js";
 import { deleteNamespacesSync, listNamespaces } from "./netns.js";
+import { DEFAULT_STATE_DIR } from "./state.js";
 import { curlCommand, gatherStatus, renderStatus } from "./status.js";
 import { l2Layout, teardownOrder } from "./topology.js";
 
 export interface UpFlags {
   readonly nodes: string;
+  /** Hidden: namespace prefix other than "ilb-" (tests run a CLI lab beside a user's). */
+  readonly prefix?: string;
   readonly mode: string;
   readonly stateDir: string;
   readonly logLevel: string;
@@ -43,6 +46,7 @@ export async function up(flags: UpFlags): Promise<void> {
       nodes,
       mode: "l2",
       stateDir: flags.stateDir,
+      ...(flags.prefix === undefined ? {} : { prefix: flags.prefix }),
       ownership: "detached",
       logLevel: flags.logLevel,
       progress: (message) => {
@@ -91,23 +95,29 @@ export async function status(flags: StateFlags): Promise<void> {
 
 export async function down(flags: StateFlags): Promise<void> {
   requireRoot();
-  const lab = Lab.attach(flags.stateDir);
   const started = performance.now();
+  const lab = Lab.attach(flags.stateDir);
+  let removed: readonly string[] = [];
   let left: string[] = [];
-  if (lab !== undefined) left = await lab.stop();
-  // Namespaces of the CLI's lab left by a run that lost its state file: they carry fixed names.
-  const fixed = teardownOrder(l2Layout({ nodes: MAX_NODES, secondLink: true }).topology);
-  const present = new Set(listNamespaces());
-  const stray = fixed.filter((name) => present.has(name));
-  deleteNamespacesSync(stray);
-  const stillPresent = new Set(listNamespaces());
-  left = [...new Set([...left, ...fixed.filter((name) => stillPresent.has(name))])];
+  if (lab !== undefined) {
+    removed = lab.state.namespaces;
+    left = await lab.stop();
+  } else if (flags.stateDir === DEFAULT_STATE_DIR) {
+    // The default lab lost its state file (e.g. /run was cleared by a reboot of a container):
+    // its namespaces carry fixed names, so they can still be found. Never done for another
+    // state directory, whose lab may use other names while the default lab runs.
+    const fixed = teardownOrder(l2Layout({ nodes: MAX_NODES, secondLink: true }).topology);
+    const present = new Set(listNamespaces());
+    removed = fixed.filter((name) => present.has(name));
+    deleteNamespacesSync(removed);
+    const still = new Set(listNamespaces());
+    left = removed.filter((name) => still.has(name));
+  }
   if (left.length > 0) throw new LabError(`could not remove namespaces ${left.join(", ")}`);
-  if (lab === undefined && stray.length === 0) {
+  if (lab === undefined && removed.length === 0) {
     write(`no lab in ${flags.stateDir}: nothing to remove\n`);
     return;
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const removed = lab === undefined ? stray.length : lab.state.namespaces.length + stray.length;
-  write(`lab down in ${seconds} s: processes stopped, ${removed} namespaces removed\n`);
+  write(`lab down in ${seconds} s: processes stopped, ${removed.length} namespaces removed\n`);
 }

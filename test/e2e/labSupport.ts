@@ -11,7 +11,7 @@ import { nativeAvailable } from "../../src/native/index.js";
 import { PrereqMissingError, requirePrereqs, strictPrereqs } from "../support/e2e.js";
 
 /** Root, iproute2, curl, the control plane binaries and the native addon; skip or fail (strict) otherwise. */
-function labPrereqs(): { skip: boolean; reason: string } {
+export function labPrereqs(): { skip: boolean; reason: string } {
   const verdict = requirePrereqs({ root: true, binaries: ["ip", "curl"], controlPlaneBinaries: true });
   if (verdict.missing.length > 0) return { skip: verdict.skip, reason: verdict.reason };
   if (!nativeAvailable()) {
@@ -21,6 +21,12 @@ function labPrereqs(): { skip: boolean; reason: string } {
     return { skip: true, reason };
   }
   return { skip: false, reason: "" };
+}
+
+/** `describe` gated by labPrereqs() (for files that start their labs some other way). */
+export function describeWithLabPrereqs(name: string, body: () => void): void {
+  const prereqs = labPrereqs();
+  describe.skipIf(prereqs.skip)(prereqs.skip ? `${name} (skipped: ${prereqs.reason})` : name, body);
 }
 
 /**
