@@ -1,6 +1,6 @@
 // The RBAC table both ways: every grant names code that makes the call, and every API call the
 // controller's and speaker's code makes is granted (no more, no less).
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   AdmissionregistrationV1Api,
@@ -25,15 +25,24 @@ import { createSpeakerInformers } from "../../../src/speaker/kube.js";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const read = (path: string): string => readFileSync(join(root, path), "utf8");
-const tsFiles = (dir: string): string[] =>
-  readdirSync(join(root, dir))
-    .filter((f) => f.endsWith(".ts"))
-    .map((f) => `${dir}/${f}`);
+/** The .ts files in `dir` (and below it when `recursive`); none when it does not exist. */
+const tsFiles = (dir: string, recursive = false): string[] =>
+  existsSync(join(root, dir))
+    ? readdirSync(join(root, dir), { recursive })
+        .map(String)
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => `${dir}/${f}`)
+    : [];
 
 /** The code each identity runs that talks to the API server. */
 const CODE: Record<Identity, string[]> = {
-  controller: [...tsFiles("src/controller"), ...tsFiles("src/webhook"), "src/k8s/leaderElection.ts"],
-  speaker: [...tsFiles("src/speaker"), ...tsFiles("src/membership")],
+  controller: [
+    ...tsFiles("src/controller", true),
+    ...tsFiles("src/webhook", true),
+    ...tsFiles("src/membership/controller", true),
+    "src/k8s/leaderElection.ts",
+  ],
+  speaker: [...tsFiles("src/speaker", true), ...tsFiles("src/membership")],
 };
 
 interface Need {
