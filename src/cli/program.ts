@@ -1,9 +1,11 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { registerController } from "./controller.js";
+import { registerDoctor } from "./doctor.js";
 import { registerLab } from "./lab.js";
 import { registerMigrate } from "./migrate.js";
 import { registerSpeaker } from "./speaker.js";
+import { registerStatus } from "./status.js";
 
 /**
  * The `ironlb` command tree. Each subcommand lives in its own module under src/cli/ and is
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerController(program);
   registerLab(program);
   registerSpeaker(program);
+  registerStatus(program);
+  registerDoctor(program);
 
   return program;
 }
