@@ -264,8 +264,9 @@ export class ControllerCore {
         this.allocator.release(key);
         this.addressesFreed(held.pool);
       }
-      if (svc !== undefined)
-        await this.write(svc, desiredWhenNotOurs(svc, held !== undefined), signal, intent.why, held?.ips);
+      // A Service being deleted only gives its addresses back: nobody reads its status any more.
+      if (svc === undefined || intent.why.code === "Deleted") return;
+      await this.write(svc, desiredWhenNotOurs(svc, held !== undefined), signal, intent.why, held?.ips);
       return;
     }
     const before = this.allocator.assignmentOf(key);
@@ -312,8 +313,10 @@ export class ControllerCore {
       versions.push(patched.metadata?.resourceVersion);
     }
     if (versions.length > 1) {
-      // Every version but the last one written is now obsolete.
-      const obsolete = versions.slice(0, -1).filter((v): v is string => v !== undefined);
+      // Every version but the last one written is now obsolete (a patch that changed nothing
+      // returns the version it found, which must not count as obsolete).
+      const latest = versions.at(-1);
+      const obsolete = versions.filter((v): v is string => v !== undefined && v !== latest);
       this.superseded.set(objectKey(svc), new Set(obsolete));
     }
     for (const event of plan.events) this.options.writer.recordServiceEvent(svc, event);

@@ -139,6 +139,25 @@ describe("ControllerCore: exhaustion and freed addresses", () => {
     expect(conditionOf(cluster, "default/second")).toMatchObject({ status: "True", reason: "Allocated" });
   });
 
+  test("a Service being deleted gives its address back without further writes", async () => {
+    const cluster = clusterWithPool(["192.0.2.10/32"]);
+    cluster.put(service("a"));
+    const core = cluster.startCore();
+    await cluster.drain(core);
+    cluster.put(service("b"));
+    cluster.add("service/default/b");
+    await cluster.drain(core);
+    const a = cluster.get("a");
+    cluster.put({ ...a, metadata: { ...a.metadata, deletionTimestamp: "2026-03-01T00:00:00Z" } });
+    const writes = cluster.writes;
+    cluster.add("service/default/a");
+    await cluster.drain(core);
+    expect(cluster.ips("b")).toEqual(["192.0.2.10"]);
+    // Only b's allocation was written; a (terminating) was left as it was.
+    expect(cluster.writes).toBe(writes + 2);
+    expect(cluster.ips("a")).toEqual(["192.0.2.10"]);
+  });
+
   test("LoadBalancer → NodePort clears status and annotation and frees the address for a waiting Service", async () => {
     const cluster = clusterWithPool(["192.0.2.10/32"]);
     cluster.put(service("a"));
