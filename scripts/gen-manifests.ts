@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "nod
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rbacTemplate, webhookTemplate } from "../src/deploy/chartTemplates.js";
+import { dashboardText } from "../src/deploy/grafana.js";
 import { defaultManifest } from "../src/deploy/manifest.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -24,3 +25,7 @@ const templates = join(root, "charts", "ironlb", "templates");
 writeFileSync(join(templates, "rbac.yaml"), rbacTemplate());
 writeFileSync(join(templates, "webhook.yaml"), webhookTemplate());
 process.stdout.write("wrote charts/ironlb/templates/rbac.yaml and webhook.yaml\n");
+
+mkdirSync(join(root, "deploy", "grafana"), { recursive: true });
+writeFileSync(join(root, "deploy", "grafana", "ironlb.json"), dashboardText());
+process.stdout.write("wrote deploy/grafana/ironlb.json\n");
