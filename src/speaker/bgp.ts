@@ -118,6 +118,7 @@ export function bgpLogObserver(logger: Logger): ManagerObserver {
   return {
     forPeer(spec) {
       const peer = { peer: spec.name, address: formatIP(spec.endpoint.address) };
+      let lastSkipped = "";
       return {
         stateChanged: (from, to) => {
           logger.debug({ ...peer, from, to }, "BGP session state changed");
@@ -155,6 +156,10 @@ export function bgpLogObserver(logger: Logger): ManagerObserver {
           );
         },
         routesSkipped: (prefixes) => {
+          // Reported on every table computation: log only when the set changes.
+          const key = prefixes.map(formatCIDR).join(",");
+          if (key === lastSkipped) return;
+          lastSkipped = key;
           logger.warn(
             { ...peer, prefixes: prefixes.slice(0, 10).map(formatCIDR), count: prefixes.length },
             "prefixes not advertised: the session has no next hop or no family for them",

@@ -165,3 +165,32 @@ export function peerSpecFor(peer: BGPPeerConfig, node: NodeIdentity, lookup: Pas
     },
   };
 }
+
+/** The parts of a V1Node this reads. */
+export interface NodeLike {
+  readonly metadata?: { readonly name?: string | undefined } | undefined;
+  readonly status?:
+    | { readonly addresses?: readonly { readonly type: string; readonly address: string }[] | undefined }
+    | undefined;
+}
+
+/**
+ * The node's identity from its Node object: the first InternalIP of each family (ExternalIP when
+ * there is no InternalIP of that family).
+ */
+export function nodeIdentityFromNode(node: NodeLike, name = node.metadata?.name ?? ""): NodeIdentity {
+  const addresses = node.status?.addresses ?? [];
+  const pick = (family: IPAddr["family"]): IPAddr | undefined => {
+    for (const type of ["InternalIP", "ExternalIP"]) {
+      for (const a of addresses) {
+        if (a.type !== type) continue;
+        const ip = tryParseIP(a.address);
+        if (ip?.family === family) return ip;
+      }
+    }
+    return undefined;
+  };
+  const ipv4 = pick("IPv4");
+  const ipv6 = pick("IPv6");
+  return { name, ...(ipv4 === undefined ? {} : { ipv4 }), ...(ipv6 === undefined ? {} : { ipv6 }) };
+}

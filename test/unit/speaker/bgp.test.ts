@@ -5,6 +5,7 @@ import type { Advertisement, AdjRibOut } from "../../../src/bgp/adjRibOut.js";
 import type { DesiredPeer, PeerSessionStatus, StopOptions } from "../../../src/bgp/manager.js";
 import { formatCIDR, formatIP, parseIP } from "../../../src/net/ip.js";
 import { BgpSpeaker } from "../../../src/speaker/bgp.js";
+import { parseObjects, staticState, StaticSourceError } from "../../../src/speaker/bgpStatic.js";
 import {
   connectBackoffFor,
   passwordFromSecret,
@@ -332,5 +333,76 @@ describe("BgpSpeaker", () => {
     await speaker("node-a", manager).stop("restart");
     await speaker("node-a", manager).stop("shutdown", "bye");
     expect(manager.stops).toEqual([{ mode: "restart" }, { mode: "shutdown", message: "bye" }]);
+  });
+});
+
+describe("staticState (the YAML file source)", () => {
+  const yaml = `
+apiVersion: ironlb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: bgp, namespace: ironlb-system}
+spec: {addresses: ["198.51.100.0/24"]}
+---
+apiVersion: ironlb.io/v1beta1
+kind: BGPPeer
+metadata: {name: router, namespace: ironlb-system}
+spec: {myASN: 64512, peerASN: 64500, peerAddress: 192.0.2.1, passwordSecret: {name: auth}}
+---
+apiVersion: ironlb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: bgp, namespace: ironlb-system}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: auth, namespace: ironlb-system}
+type: kubernetes.io/basic-auth
+data: {password: ${Buffer.from("s3cret").toString("base64")}}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: Hostname, address: n1}, {type: InternalIP, address: "2001:db8:1::11"}, {type: InternalIP, address: 192.0.2.11}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {type: LoadBalancer, externalTrafficPolicy: Local}
+status: {loadBalancer: {ingress: [{ip: 198.51.100.7}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints: [{addresses: [10.0.0.1], nodeName: n1}]
+`;
+
+  it("builds the snapshot, the node's identity and the Secret lookup from one multi-document file", () => {
+    const state = staticState(parseObjects(yaml), "n1");
+    expect(state.snapshot.services.map((s) => [s.key, s.ips, s.externalTrafficPolicy])).toEqual([
+      ["default/web", ["198.51.100.7"], "Local"],
+    ]);
+    expect(state.identity).toEqual({
+      name: "n1",
+      ipv4: parseIP("192.0.2.11"),
+      ipv6: parseIP("2001:db8:1::11"),
+    });
+    const found = state.passwords("ironlb-system", "auth");
+    expect(found.ok && found.password.reveal()).toBe("s3cret");
+    expect(state.passwords("ironlb-system", "other").ok).toBe(false);
+    const manager = new RecordingManager();
+    new BgpSpeaker({
+      node: "n1",
+      manager,
+      identity: () => state.identity,
+      passwords: state.passwords,
+    }).reconcile(state.snapshot);
+    const [desired] = manager.synced.at(-1) ?? [];
+    expect(desired?.spec.endpoint.password?.reveal()).toBe("s3cret");
+    expect(desired?.advertisements.map((a) => formatCIDR(a.prefix))).toEqual(["198.51.100.7/32"]);
+  });
+
+  it("rejects an invalid configuration with the validator's messages", () => {
+    const bad = `apiVersion: ironlb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p, namespace: x}\nspec: {addresses: ["not-an-ip"]}\n`;
+    expect(() => staticState(parseObjects(bad), "n1")).toThrow(StaticSourceError);
   });
 });
