@@ -1,8 +1,9 @@
 /**
- * Writes deploy/ironlb.yaml (chart defaults rendered by src/deploy) and copies the generated CRDs
- * into charts/ironlb/crds. test/unit/deploy/manifest.test.ts fails when either is stale.
+ * Writes deploy/ironlb.yaml (chart defaults rendered by src/deploy), the chart's generated
+ * templates (RBAC, webhook configuration) and the Grafana dashboard; test/unit/deploy fails when
+ * any is stale. The chart's crds/ is a link to deploy/crds (npm run gen:crds), so it never is.
  */
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rbacTemplate, webhookTemplate } from "../src/deploy/chartTemplates.js";
@@ -12,14 +13,6 @@ import { defaultManifest } from "../src/deploy/manifest.js";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 writeFileSync(join(root, "deploy", "ironlb.yaml"), defaultManifest());
 process.stdout.write("wrote deploy/ironlb.yaml\n");
-
-const crdSource = join(root, "deploy", "crds");
-const crdTarget = join(root, "charts", "ironlb", "crds");
-mkdirSync(crdTarget, { recursive: true });
-const wanted = new Set(readdirSync(crdSource).filter((f) => f.endsWith(".yaml")));
-for (const file of readdirSync(crdTarget)) if (!wanted.has(file)) rmSync(join(crdTarget, file));
-for (const file of wanted) copyFileSync(join(crdSource, file), join(crdTarget, file));
-process.stdout.write(`copied ${wanted.size} CRDs into charts/ironlb/crds\n`);
 
 const templates = join(root, "charts", "ironlb", "templates");
 writeFileSync(join(templates, "rbac.yaml"), rbacTemplate());

@@ -3,8 +3,8 @@
  * with overrides). deploy/ironlb.yaml is this with the defaults; the Helm chart's templates
  * render the same objects, which test/integration/helm-chart.test.ts checks for several value sets.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { renderCRDs } from "../api/crd.js";
 import { DEFAULT_WEBHOOK_SERVICE_NAME, validatingWebhookConfiguration } from "../webhook/manifest.js";
 import { policyRules, type Identity } from "./rbac.js";
 import { chartAppVersion, type DeployValues, type Placement } from "./values.js";
@@ -273,9 +273,15 @@ function serviceMonitor(values: DeployValues, component: string): KubeObject {
   };
 }
 
-/** The CustomResourceDefinitions, as deploy/crds holds them. */
-export function crdObjects(): KubeObject[] {
-  return renderCRDs().map((r) => parse(r.yaml) as KubeObject);
+/** deploy/crds (written by `npm run gen:crds`, checked against src/api by its test). */
+export const CRD_DIR = new URL("../../deploy/crds/", import.meta.url);
+
+/** The CustomResourceDefinitions as deploy/crds holds them (the chart's crds/ links there). */
+export function crdObjects(dir: URL = CRD_DIR): KubeObject[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => parse(readFileSync(new URL(f, dir), "utf8")) as KubeObject);
 }
 
 /** All objects of an install, in apply order. */
