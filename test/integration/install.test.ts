@@ -2,8 +2,9 @@
    data classes with no behaviour; its API is meant to take object literals. */
 // deploy/ironlb.yaml on a real API server (its own: the install adds cluster-wide objects and a
 // webhook configuration other test files must not see): server-side apply, then the controller
-// runs AS ITS ServiceAccount (a TokenRequest token, RBAC authorizer on) through a short scenario.
-// The API server's audit log records every request of IronLB's ServiceAccounts; any 403 fails.
+// and the speaker each run AS THEIR ServiceAccount (TokenRequest tokens, RBAC authorizer on)
+// through a short scenario. The API server's audit log records every request of IronLB's
+// ServiceAccounts; any 403 fails, as does a Forbidden in their logs or the 403 error metric.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
