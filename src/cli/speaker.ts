@@ -3,7 +3,10 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { DEFAULT_NAMESPACE } from "../api/schema/common.js";
 import { DEFAULT_EXCLUDED_INTERFACES, parseExcludedInterfaces } from "../l2/interfaces.js";
 import { loadKubeConfig } from "../k8s/client.js";
+import { DEFAULT_MEMBERSHIP_PORT } from "../membership/address.js";
 import { DEFAULT_LEASE_DURATION_SECONDS } from "../membership/lease.js";
+import { DEFAULT_MEMBERSHIP_KEY_DIR } from "../membership/secret.js";
+import { MEMBERSHIP_MODES, type MembershipMode } from "../membership/speakerMembership.js";
 import { createLogger, parseLogLevel } from "../runtime/logger.js";
 import { simulatedAnnouncerIO } from "../l2/announcerSimulated.js";
 import { readSysfsLinks } from "../l2/interfacesSysfs.js";
@@ -19,11 +22,24 @@ export interface SpeakerFlags {
   readonly logLevel: string;
   readonly excludeInterfaces?: string;
   readonly leaseDuration: number;
+  readonly membership: MembershipMode;
+  readonly membershipPort: number;
+  readonly membershipBind: string;
+  readonly membershipAdvertise?: string;
+  readonly membershipKeyDir: string;
   /** Hidden: sysfs poll period for tests. */
   readonly linkPollMs?: number;
   /** Hidden, for tests: links from a sysfs-shaped folder, sockets that send nowhere. */
   readonly simulateNetwork?: string;
 }
+
+const port = (text: string): number => {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new InvalidArgumentError(`expected a port (1-65535), got "${text}"`);
+  }
+  return value;
+};
 
 const positiveInteger = (text: string): number => {
   const value = Number(text);
@@ -41,6 +57,13 @@ speaker keeps a Lease "ironlb-speaker-<node>" fresh in --namespace (renewed ever
 --lease-duration); a speaker is live while its Lease is. Writes ServiceL2Status objects and
 "nodeAssigned" Events. Needs CAP_NET_RAW. On SIGTERM or SIGINT it stops answering and deletes
 its Lease, so another node takes over at once.
+
+Membership (--membership, default auto): when the ironlb-memberlist Secret is mounted at
+--membership-key-dir, speakers also watch each other over UDP --membership-port (SWIM with
+Lifeguard, every packet sealed with AES-256-GCM), so a dead node is noticed in under a second
+and a stopped speaker at once; Leases then only cover speakers outside the membership. The
+speakers find each other at their Nodes' InternalIPs (this one: --membership-advertise to
+override). "swim" insists on the key; "lease" uses Leases only.
 
 Without L2Advertisement.interfaces it answers on every link that is up, Ethernet, broadcast
 capable and not a bridge or bond port, except those matching --exclude-interfaces: a comma list
@@ -89,6 +112,22 @@ export function registerSpeaker(program: Command): void {
         .argParser(positiveInteger)
         .default(DEFAULT_LEASE_DURATION_SECONDS),
     )
+    .addOption(
+      new Option("--membership <mode>", "speaker liveness: swim (needs the key), lease, or auto")
+        .choices(MEMBERSHIP_MODES)
+        .default("auto"),
+    )
+    .addOption(
+      new Option("--membership-port <port>", "UDP port of the membership protocol")
+        .argParser(port)
+        .default(DEFAULT_MEMBERSHIP_PORT),
+    )
+    .option("--membership-bind <addr>", "address the membership socket listens on", "::")
+    .option(
+      "--membership-advertise <ip>",
+      "address the other speakers reach this one at (default: Node InternalIP)",
+    )
+    .option("--membership-key-dir <dir>", "the mounted ironlb-memberlist Secret", DEFAULT_MEMBERSHIP_KEY_DIR)
     .addOption(new Option("--link-poll-ms <ms>").argParser(positiveInteger).hideHelp())
     .addOption(new Option("--simulate-network <dir>").hideHelp())
     .addHelpText("after", HELP_AFTER)
@@ -119,6 +158,15 @@ export function registerSpeaker(program: Command): void {
           healthAddr: flags.healthAddr,
           ...(excludedInterfaces === undefined ? {} : { excludedInterfaces }),
           leaseDurationSeconds: flags.leaseDuration,
+          membership: {
+            mode: flags.membership,
+            port: flags.membershipPort,
+            bindAddress: flags.membershipBind,
+            keyDir: flags.membershipKeyDir,
+            ...(flags.membershipAdvertise === undefined
+              ? {}
+              : { advertiseAddress: flags.membershipAdvertise }),
+          },
           ...(flags.linkPollMs === undefined ? {} : { linkPollMs: flags.linkPollMs }),
           ...(flags.simulateNetwork === undefined ? {} : simulatedNetwork(flags.simulateNetwork)),
         },

@@ -1,8 +1,10 @@
 /**
  * `ironlb speaker`: everything wired together. Informers feed the snapshot; the live speakers
- * come from Leases (this speaker renews its own); links come from sysfs; the core decides and
- * the announcer answers. On abort (SIGTERM): stop answering, delete the Lease so the other
- * speakers take over at once, remove this node's status objects, close the rest.
+ * come from membership (SWIM over UDP, when its key is mounted; src/membership) and from Leases
+ * (this speaker renews its own either way); links come from sysfs; the core decides and the
+ * announcer answers. On abort (SIGTERM): stop answering, leave the membership and delete the
+ * Lease so the other speakers take over at once, remove this node's status objects, close the
+ * rest.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Registry, collectDefaultMetrics } from "prom-client";
@@ -17,10 +19,13 @@ import { httpListWatch } from "../k8s/listWatch.js";
 import { DEFAULT_LEASE_DURATION_SECONDS, SpeakerLeaseHeartbeat } from "../membership/lease.js";
 import { LeaseLiveSpeakers } from "../membership/leaseLiveSpeakers.js";
 import { kubeLeaseStore } from "../membership/leaseStore.js";
+import { membershipPromMetrics } from "../membership/metrics.js";
+import { createSpeakerMembership, type SpeakerMembershipSettings } from "../membership/speakerMembership.js";
 import { loadNative, NativeSocketError, PacketSocket } from "../native/index.js";
 import { HealthChecks, parseListenAddress, startOpsServer, type OpsServer } from "../runtime/httpServer.js";
 import type { Logger } from "../runtime/logger.js";
 import { SpeakerCore } from "./core.js";
+import type { LiveSpeakers } from "./liveSpeakers.js";
 import { createSpeakerInformers, kubeEventRecorder, kubeStatusApi, KubeSnapshotSource } from "./kube.js";
 import { speakerPromMetrics } from "./metrics.js";
 import { StatusSync } from "./statusSync.js";
@@ -36,6 +41,8 @@ export interface SpeakerRunOptions {
   readonly healthAddr?: string | undefined;
   readonly excludedInterfaces?: readonly InterfacePattern[];
   readonly leaseDurationSeconds?: number;
+  /** Liveness through membership (SWIM); default mode "auto": on when the key is mounted. */
+  readonly membership?: SpeakerMembershipSettings;
   /** How often links are read from sysfs; default 1 s. */
   readonly linkPollMs?: number;
   /** Sockets; default the native addon's. */
@@ -117,10 +124,16 @@ export async function runSpeaker(options: SpeakerRunOptions, signal: AbortSignal
     logger,
     onRenew: (ok) => {
       if (!ok) metrics.leaseRenewFailed();
-      liveSpeakers.recheck();
+      leaseLive.recheck();
     },
   });
-  const liveSpeakers = new LeaseLiveSpeakers({ canExpire: () => heartbeat.fresh() });
+  const leaseLive = new LeaseLiveSpeakers({ canExpire: () => heartbeat.fresh() });
+  // Membership, when on, decides for the speakers it knows (sub-second); Leases for the rest.
+  const membership = await createSpeakerMembership(
+    { mode: "auto", ...options.membership, node, logger, metrics: membershipPromMetrics(registry) },
+    leaseLive,
+  );
+  const liveSpeakers: LiveSpeakers = membership ?? leaseLive;
   liveSpeakers.onChange((live) => {
     logger.info({ liveSpeakers: [...live].sort() }, "live speakers changed");
     metrics.liveSpeakers(live.size);
@@ -178,15 +191,21 @@ export async function runSpeaker(options: SpeakerRunOptions, signal: AbortSignal
   }
   informers.leases.addHandlers({
     onAdd: (lease) => {
-      liveSpeakers.observe(lease);
+      leaseLive.observe(lease);
     },
     onUpdate: (_old, lease) => {
-      liveSpeakers.observe(lease);
+      leaseLive.observe(lease);
     },
     onDelete: (lease) => {
-      liveSpeakers.forget(lease);
+      leaseLive.forget(lease);
     },
   });
+  if (membership !== undefined) {
+    const refreshSeeds = (): void => {
+      membership.updateNodes(informers.nodes.list());
+    };
+    informers.nodes.addHandlers({ onAdd: refreshSeeds, onUpdate: refreshSeeds, onDelete: refreshSeeds });
+  }
   const kickStatuses = (): void => {
     statusSync.kick();
   };
@@ -202,6 +221,11 @@ export async function runSpeaker(options: SpeakerRunOptions, signal: AbortSignal
   readiness.add("lease", () => {
     if (!heartbeat.fresh()) throw new Error("the speaker lease is not fresh");
   });
+  if (membership !== undefined) {
+    readiness.add("membership", () => {
+      if (!membership.running()) throw new Error("membership has not started");
+    });
+  }
   const servers: OpsServer[] = [];
   const opsLogger = logger.child({ component: "ops" });
   if (options.metricsAddr !== undefined && options.metricsAddr !== "") {
@@ -231,6 +255,7 @@ export async function runSpeaker(options: SpeakerRunOptions, signal: AbortSignal
 
   if (await waitForCacheSync(informers.all, signal)) {
     logger.info("caches synced");
+    await membership?.start(informers.nodes.list(), signal);
     core.changedNow();
   }
   if (!signal.aborted) {
@@ -249,10 +274,11 @@ export async function runSpeaker(options: SpeakerRunOptions, signal: AbortSignal
   logger.info("speaker stopping");
   core.stop();
   announcer.close();
+  await membership?.leave();
   heartbeatStop.abort();
   await heartbeatDone;
   await heartbeat.release();
-  liveSpeakers.stop();
+  leaseLive.stop();
   statusSync.desire([]);
   await Promise.race([Promise.all([statusSync.idle(), events.idle()]), delay(3000)]);
   statusSync.stop();

@@ -49,8 +49,35 @@ describe("ironlb speaker command line", () => {
       "--log-level",
       "--exclude-interfaces",
       "--lease-duration",
+      "--membership",
+      "--membership-port",
+      "--membership-bind",
+      "--membership-advertise",
+      "--membership-key-dir",
     ]);
   });
+
+  it("membership defaults: auto, UDP 7946 on every address, the key where the Secret is mounted", () => {
+    const speaker = speakerCommand(buildProgram());
+    const defaults = Object.fromEntries(speaker.options.map((o) => [o.attributeName(), o.defaultValue]));
+    expect(defaults).toMatchObject({
+      membership: "auto",
+      membershipPort: 7946,
+      membershipBind: "::",
+      membershipKeyDir: "/etc/ironlb/membership",
+    });
+  });
+
+  for (const [flag, value, message] of [
+    ["--membership", "gossip", "Allowed choices are auto, swim, lease"],
+    ["--membership-port", "70000", "expected a port"],
+  ] as const) {
+    it(`rejects ${flag} ${value}`, async () => {
+      const { error, stderr } = await runCli(["speaker", "--node", "a", flag, value]);
+      expect(error?.code).toMatch(/^commander\.invalid/);
+      expect(stderr).toContain(message);
+    });
+  }
 
   it("defaults: ironlb-system, :7472, a 6 s lease", () => {
     const speaker = speakerCommand(buildProgram());

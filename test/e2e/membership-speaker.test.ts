@@ -1,0 +1,81 @@
+/**
+ * The speaker's membership on loopback: nodes at 127.0.0.x (all on lo, one port), seeds from
+ * Node objects, the join wait, the Lease fallback for a node outside membership, a leave.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import dgram from "node:dgram";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  SpeakerMembership,
+  createSpeakerMembership,
+  type NodeAddressesView,
+} from "../../src/membership/speakerMembership.js";
+import { staticLiveSpeakers } from "../../src/speaker/liveSpeakers.js";
+
+const node = (name: string, ip: string): NodeAddressesView => ({
+  metadata: { name },
+  status: { addresses: [{ type: "InternalIP", address: ip }] },
+});
+
+let dir: string;
+let port: number;
+const started: SpeakerMembership[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "ilb-membership-speaker-"));
+  await writeFile(join(dir, "secretkey"), "speaker-membership-e2e-key");
+  const probe = dgram.createSocket("udp4");
+  await new Promise<void>((resolve) => probe.bind(0, "127.0.0.1", resolve));
+  port = probe.address().port;
+  await new Promise<void>((resolve) =>
+    probe.close(() => {
+      resolve();
+    }),
+  );
+});
+
+afterAll(async () => {
+  for (const m of started) await m.leave();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("speaker membership on loopback", () => {
+  it("joins through Node addresses, waits for a peer, falls back to Leases for strangers, and leaves", async () => {
+    const nodes = [node("node-1", "127.0.0.11"), node("node-2", "127.0.0.12"), node("node-3", "127.0.0.13")];
+    const leases = staticLiveSpeakers(["lease-only-node", "node-2"]);
+    const make = async (name: string, ip: string): Promise<SpeakerMembership> => {
+      const m = await createSpeakerMembership(
+        { node: name, mode: "swim", keyDir: dir, port, bindAddress: ip, joinTimeoutMs: 2000 },
+        leases,
+      );
+      if (m === undefined) throw new Error("no membership");
+      started.push(m);
+      return m;
+    };
+    const one = await make("node-1", "127.0.0.11");
+    const two = await make("node-2", "127.0.0.12");
+    const stop = new AbortController();
+    const t0 = performance.now();
+    await one.start(nodes, stop.signal); // nobody answers yet: waits the join timeout
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(1900);
+    const t1 = performance.now();
+    await two.start(nodes, stop.signal); // node-1 answers: returns as soon as it does
+    expect(performance.now() - t1).toBeLessThan(1000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // node-3 never ran a speaker; "lease-only-node" is live by its Lease, unknown to membership.
+    expect([...one.current()].sort()).toEqual(["lease-only-node", "node-1", "node-2"]);
+    expect(one.members().get("node-2")?.addr).toEqual({ ip: "127.0.0.12", port });
+
+    const changes: string[][] = [];
+    one.onChange((live) => changes.push([...live].sort()));
+    const leftAt = performance.now();
+    await two.leave();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // node-2's Lease is still fresh, but membership saw it leave: it is not live.
+    expect([...one.current()].sort()).toEqual(["lease-only-node", "node-1"]);
+    expect(changes).toEqual([["lease-only-node", "node-1"]]);
+    expect(performance.now() - leftAt).toBeLessThan(500);
+  });
+});
