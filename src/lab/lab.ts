@@ -43,7 +43,7 @@ import {
   type LabServiceSpec,
 } from "./cluster.js";
 import type { ControlPlaneHostReady, HostMessage } from "./controlPlaneHost.js";
-import { PACKAGE_ROOT, ironlbCommand, nodeEntry } from "./entries.js";
+import { PACKAGE_ROOT, ironlbCommand, nodeEntry, type ProgramSource } from "./entries.js";
 import {
   buildTopology,
   deleteNamespacesSync,
@@ -95,6 +95,8 @@ export interface LabOptions {
   readonly speakers?: boolean;
   /** More `ironlb speaker` flags. */
   readonly speakerArgs?: readonly string[];
+  /** Run IronLB's programs from the sources (tsx) or from dist/; default: how this code was loaded. */
+  readonly programs?: ProgramSource;
   /** --log-level of the controller and speakers; default "info". */
   readonly logLevel?: string;
   /** Progress lines ("control plane ready in 4.1 s"). */
@@ -397,7 +399,7 @@ export class Lab {
       name: processNames.controlPlane,
       netns: this.layout.controlPlaneNetns,
       argv: [
-        ...nodeEntry("lab/controlPlaneHost"),
+        ...nodeEntry("lab/controlPlaneHost", this.options.programs),
         "--work-dir",
         workDir,
         "--bind",
@@ -467,7 +469,7 @@ export class Lab {
       name: processNames.controller,
       netns: this.layout.controlPlaneNetns,
       argv: [
-        ...ironlbCommand(),
+        ...ironlbCommand(this.options.programs),
         "controller",
         "--kubeconfig",
         this.labKubeconfig(),
@@ -487,7 +489,7 @@ export class Lab {
       name,
       netns: node.netns,
       argv: [
-        ...nodeEntry("lab/nodeAgent"),
+        ...nodeEntry("lab/nodeAgent", this.options.programs),
         "--node",
         node.nodeName,
         "--kubeconfig",
@@ -518,7 +520,7 @@ export class Lab {
       name,
       netns: node.netns,
       argv: [
-        ...ironlbCommand(),
+        ...ironlbCommand(this.options.programs),
         "speaker",
         "--node",
         node.nodeName,
@@ -554,6 +556,18 @@ export class Lab {
   speakerPid(nodeName: string): number | undefined {
     const record = this.processRecord(processNames.speaker(this.node(nodeName).nodeName));
     return record !== undefined && recordAlive(record) ? record.pid : undefined;
+  }
+
+  /** The speaker's Prometheus text, read inside its node namespace. */
+  async speakerMetrics(nodeName: string): Promise<string> {
+    const node = this.node(nodeName);
+    return runIn(node.netns, [
+      "curl",
+      "-sS",
+      "--max-time",
+      "5",
+      `http://127.0.0.1:${SPEAKER_METRICS_PORT}/metrics`,
+    ]);
   }
 
   /** Waits until each of `nodes` holds a speaker Lease renewed after this call started. */
@@ -688,7 +702,7 @@ export class Lab {
 
   /** Starts the Layer 2 probe (raw ARP/NDP sender and watcher) in the client namespace. */
   probe(mode: ProbeMode, args: readonly string[] = []): Promise<ProbeSession> {
-    return ProbeSession.start(this.layout.clientNetns, mode, [
+    return ProbeSession.start(this.layout.clientNetns, mode, this.options.programs, [
       "--interface",
       this.layout.clientIfname,
       "--ipv4",

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { onExitCleanup } from "../testenv/exitCleanup.js";
-import { nodeEntry, PACKAGE_ROOT } from "./entries.js";
+import { nodeEntry, PACKAGE_ROOT, type ProgramSource } from "./entries.js";
 import { LabTimeoutError } from "./processes.js";
 
 export type ProbeMode = "watch" | "solicit" | "latency" | "flood";
@@ -67,10 +67,11 @@ export class ProbeSession {
   static async start(
     netns: string,
     mode: ProbeMode,
+    programs: ProgramSource | undefined,
     args: readonly string[],
     readyTimeoutMs = 60_000,
   ): Promise<ProbeSession> {
-    const argv = ["ip", "netns", "exec", netns, ...nodeEntry("lab/l2ProbeMain"), mode, ...args];
+    const argv = ["ip", "netns", "exec", netns, ...nodeEntry("lab/l2ProbeMain", programs), mode, ...args];
     const child = spawn("/usr/bin/setpriv", ["--pdeathsig", "SIGKILL", "--", ...argv], {
       cwd: PACKAGE_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
