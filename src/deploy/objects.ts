@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { DEFAULT_MEMBERSHIP_KEY_DIR } from "../membership/secret.js";
 import { DEFAULT_WEBHOOK_SERVICE_NAME, validatingWebhookConfiguration } from "../webhook/manifest.js";
 import { policyRules, type Identity } from "./rbac.js";
 import { chartAppVersion, type DeployValues, type Placement } from "./values.js";
@@ -223,12 +224,17 @@ function speakerDaemonSet(values: DeployValues): KubeObject {
                 },
               },
               ...(membershipSecret !== "" && {
-                volumeMounts: [{ name: "membership", mountPath: "/etc/ironlb/membership", readOnly: true }],
+                volumeMounts: [{ name: "membership", mountPath: DEFAULT_MEMBERSHIP_KEY_DIR, readOnly: true }],
               }),
             },
           ],
           ...(membershipSecret !== "" && {
-            volumes: [{ name: "membership", secret: { secretName: membershipSecret, defaultMode: 0o400 } }],
+            volumes: [
+              {
+                name: "membership",
+                secret: { secretName: membershipSecret, defaultMode: 0o400, optional: true },
+              },
+            ],
           }),
           ...placement(s),
           ...(tolerations.length > 0 && { tolerations }),

@@ -8,6 +8,7 @@ import { rbacTemplate, webhookTemplate } from "../../../src/deploy/chartTemplate
 import { defaultManifest } from "../../../src/deploy/manifest.js";
 import { renderObjects, speakerCapabilities, type KubeObject } from "../../../src/deploy/objects.js";
 import { chartAppVersion, resolveValues } from "../../../src/deploy/values.js";
+import { DEFAULT_MEMBERSHIP_KEY_DIR, MEMBERSHIP_SECRET_NAME } from "../../../src/membership/secret.js";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const read = (path: string): string => readFileSync(join(root, path), "utf8");
@@ -18,6 +19,7 @@ type Container = {
   env?: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   securityContext: { capabilities: { drop: string[]; add?: string[] }; readOnlyRootFilesystem: boolean };
   livenessProbe: { httpGet: { path: string } };
+  volumeMounts?: unknown[];
   readinessProbe: { httpGet: { path: string } };
 };
 type PodSpec = {
@@ -26,6 +28,7 @@ type PodSpec = {
   containers: Container[];
   tolerations?: { key: string }[];
   nodeSelector?: Record<string, string>;
+  volumes?: unknown[];
 };
 type Workload = KubeObject & { spec: { replicas?: number; template: { spec: PodSpec } } };
 
@@ -99,6 +102,19 @@ describe("the default install", () => {
       valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } },
     });
     expect(daemonSet.spec.template.spec.tolerations).toBeUndefined();
+  });
+
+  it("mounts the membership Secret read-only where the speaker reads its keys, optional until created", () => {
+    const daemonSet = workload(objects, "DaemonSet");
+    expect(daemonSet.spec.template.spec.volumes).toEqual([
+      {
+        name: "membership",
+        secret: { secretName: MEMBERSHIP_SECRET_NAME, defaultMode: 0o400, optional: true },
+      },
+    ]);
+    expect(daemonSet.spec.template.spec.containers[0]?.volumeMounts).toEqual([
+      { name: "membership", mountPath: DEFAULT_MEMBERSHIP_KEY_DIR, readOnly: true },
+    ]);
   });
 
   it("points the webhook configuration at the webhook Service", () => {
