@@ -9,6 +9,9 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
+          // Generous: key generation and property tests on a loaded 2-core CI machine. Speed
+          // targets live in benchmarks, never in test timeouts.
+          testTimeout: 30_000,
         },
       },
       {
