@@ -149,6 +149,7 @@ const elapsed = (since: number): string => `${((performance.now() - since) / 100
 export class Lab {
   private readonly owned = new Map<string, LabProcess>();
   private unregisterExit: () => void = () => undefined;
+  private removeSignalHandlers: () => void = () => undefined;
   private clientsCache: KubeClients | undefined;
   private stopped = false;
 
@@ -273,15 +274,39 @@ export class Lab {
         rmSync(stateDir, { recursive: true, force: true });
       });
     }
+    // Ctrl-C or SIGTERM while starting (and, for owned labs, until stop()) tears the lab down
+    // before exiting, where Node's default would exit at once and leave it behind.
+    lab.removeSignalHandlers = lab.onInterrupt();
     try {
       await lab.bringUp();
-      return lab;
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       const logs = lab.failureLogs();
       await lab.stop();
       throw new LabError(`lab did not come up: ${detail}${logs}`, { cause: error });
     }
+    if (lab.ownership === "detached") lab.removeSignalHandlers();
+    return lab;
+  }
+
+  /** Installs SIGINT/SIGTERM handlers where nobody else handles them; returns their remover. */
+  private onInterrupt(): () => void {
+    const installed: [NodeJS.Signals, () => void][] = [];
+    for (const [signal, code] of [
+      ["SIGINT", 130],
+      ["SIGTERM", 143],
+    ] as const) {
+      if (process.listenerCount(signal) > 0) continue;
+      const handler = (): void => {
+        this.progress(`${signal}: removing the lab`);
+        void this.stop().finally(() => process.exit(code));
+      };
+      process.once(signal, handler);
+      installed.push([signal, handler]);
+    }
+    return () => {
+      for (const [signal, handler] of installed) process.removeListener(signal, handler);
+    };
   }
 
   /** Attaches to the lab recorded in `stateDir` (another invocation started it). */
@@ -745,6 +770,7 @@ export class Lab {
     removeStateFile(this.stateDir);
     rmSync(this.stateDir, { recursive: true, force: true });
     this.unregisterExit();
+    this.removeSignalHandlers();
     return left;
   }
 }

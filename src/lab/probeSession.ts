@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { onExitCleanup } from "../testenv/exitCleanup.js";
 import { nodeEntry, PACKAGE_ROOT, type ProgramSource } from "./entries.js";
-import { LabTimeoutError } from "./processes.js";
+import { LabTimeoutError, withParentDeathSignal } from "./processes.js";
 
 export type ProbeMode = "watch" | "solicit" | "latency" | "flood";
 
@@ -72,7 +72,8 @@ export class ProbeSession {
     readyTimeoutMs = 60_000,
   ): Promise<ProbeSession> {
     const argv = ["ip", "netns", "exec", netns, ...nodeEntry("lab/l2ProbeMain", programs), mode, ...args];
-    const child = spawn("/usr/bin/setpriv", ["--pdeathsig", "SIGKILL", "--", ...argv], {
+    const [command = "", ...commandArgs] = withParentDeathSignal(argv);
+    const child = spawn(command, commandArgs, {
       cwd: PACKAGE_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -57,6 +57,15 @@ function canUseSetpriv(): boolean {
   }
 }
 
+/**
+ * `argv` run so that the kernel kills it (SIGKILL) when this process dies, even without exit
+ * handlers, when util-linux's setpriv is there. setpriv and `ip netns exec` both exec the next
+ * program: the PID stays the child's own.
+ */
+export function withParentDeathSignal(argv: readonly string[]): string[] {
+  return canUseSetpriv() ? [SETPRIV, "--pdeathsig", "SIGKILL", "--", ...argv] : [...argv];
+}
+
 /** State letter and start time of `pid`, or undefined when it does not exist. */
 function procStat(pid: number): { state: string; startTicks: number } | undefined {
   try {
@@ -133,11 +142,9 @@ export class LabProcess {
   }
 
   static start(spec: LabProcessSpec, ownership: Ownership): LabProcess {
-    const inNetns = spec.netns === undefined ? [] : ["ip", "netns", "exec", spec.netns];
-    // setpriv and `ip netns exec` both exec the next program: the PID stays the child's own.
-    const deathSignal =
-      ownership === "owned" && canUseSetpriv() ? [SETPRIV, "--pdeathsig", "SIGKILL", "--"] : [];
-    const argv = [...deathSignal, ...inNetns, ...spec.argv];
+    const command =
+      spec.netns === undefined ? [...spec.argv] : ["ip", "netns", "exec", spec.netns, ...spec.argv];
+    const argv = ownership === "owned" ? withParentDeathSignal(command) : command;
     const log = openSync(spec.logFile, "a");
     let child: ChildProcess;
     try {

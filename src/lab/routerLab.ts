@@ -18,7 +18,7 @@ import { BirdRouter } from "./routerBird.js";
 import type { RouterDaemon, RouterKind, RouterNeighbor, RouterSettings } from "./routerDaemon.js";
 import { ExabgpRouter } from "./routerExabgp.js";
 import { FrrRouter } from "./routerFrr.js";
-import { BGP_CLIENT, ROUTER_ASN, ROUTER_LAN, routerLayout, type RouterLayout } from "./routerTopology.js";
+import { ROUTER_ASN, ROUTER_LAN, routerLayout, type RouterLayout } from "./routerTopology.js";
 import { teardownOrder, type LabNode } from "./topology.js";
 
 export interface RouterLabOptions {
@@ -314,7 +314,4 @@ export class RouterLab {
     this.unregister();
     if (process.env["IRONLB_KEEP_LAB_DIR"] === undefined) rmSync(this.dir, { recursive: true, force: true });
   }
-
-  /** The router-side neighbors of a node for the usual lab sessions (IPv4 eBGP, IPv6 iBGP). */
-  static clientAddresses = BGP_CLIENT;
 }
