@@ -172,6 +172,16 @@ function controllerDeployment(values: DeployValues): KubeObject {
   };
 }
 
+/** Keeps one controller replica (and so the webhook) up through node drains. */
+function controllerDisruptionBudget(values: DeployValues): KubeObject {
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: NAMES.controller, namespace: values.namespace, labels: labels("controller") },
+    spec: { minAvailable: 1, selector: { matchLabels: labels("controller") } },
+  };
+}
+
 const CONTROL_PLANE_TOLERATIONS = [
   { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" },
   { key: "node-role.kubernetes.io/master", operator: "Exists", effect: "NoSchedule" },
@@ -309,6 +319,7 @@ export function renderObjects(values: DeployValues): KubeObject[] {
     ...(monitor ? [service(values, NAMES.controllerMetrics, "controller", metricsPort)] : []),
     ...(monitor && withSpeaker ? [service(values, NAMES.speakerMetrics, "speaker", metricsPort)] : []),
     controllerDeployment(values),
+    ...(values.controller.replicas > 1 ? [controllerDisruptionBudget(values)] : []),
     ...(withSpeaker ? [speakerDaemonSet(values)] : []),
     validatingWebhookConfiguration({
       namespace: values.namespace,

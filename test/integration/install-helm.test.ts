@@ -36,6 +36,7 @@ const VALUE_SETS: { description: string; values: Record<string, unknown> }[] = [
   { description: "BGP with MD5 and Layer 2", values: { bgp: { enabled: true, md5: true } } },
   { description: "BGP only, no MD5", values: { bgp: { enabled: true }, layer2: { enabled: false } } },
   { description: "no speaker at all", values: { layer2: { enabled: false } } },
+  { description: "one controller replica", values: { controller: { replicas: 1 } } },
   {
     description: "edge placement for both components",
     values: {

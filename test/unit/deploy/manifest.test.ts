@@ -130,6 +130,12 @@ describe("the default install", () => {
       });
   });
 
+  it("keeps one controller replica up through drains", () => {
+    expect(find(objects, "PodDisruptionBudget", "ironlb-controller")).toMatchObject({
+      spec: { minAvailable: 1, selector: { matchLabels: { "app.kubernetes.io/component": "controller" } } },
+    });
+  });
+
   it("has no ServiceMonitor unless asked", () => {
     expect(find(objects, "ServiceMonitor")).toBeUndefined();
   });
@@ -176,6 +182,13 @@ describe("values change the objects", () => {
           "node-role.kubernetes.io/master",
           "edge",
         ]);
+      },
+    },
+    {
+      description: "one controller replica: no disruption budget",
+      values: { controller: { replicas: 1 } },
+      check: (o) => {
+        expect(find(o, "PodDisruptionBudget")).toBeUndefined();
       },
     },
     {
