@@ -13,6 +13,8 @@ import { httpListWatch } from "../k8s/listWatch.js";
 import { objectKey, type ResourceRef } from "../k8s/resource.js";
 import { HealthChecks, parseListenAddress, startOpsServer, type OpsServer } from "../runtime/httpServer.js";
 import type { Logger } from "../runtime/logger.js";
+import { ensureMembershipSecret } from "../membership/controller/ensureMembershipSecret.js";
+import { sleep, systemClock } from "../runtime/clock.js";
 import { defaultControllerRateLimiter } from "../runtime/rateLimiter.js";
 import { runWorkers } from "../runtime/workers.js";
 import { WorkQueue } from "../runtime/workqueue.js";
@@ -214,6 +216,7 @@ export async function runController(options: ControllerOptions, signal: AbortSig
         metrics,
         configTracker: tracker,
       });
+      void ensureMembershipKey(clients, namespace, log, term);
       const summary = core.start();
       currentCore = core;
       log.info({ loaded: summary.loaded, rejected: summary.rejected.length }, "leading: reconciling");
@@ -245,3 +248,23 @@ export async function runController(options: ControllerOptions, signal: AbortSig
 }
 
 export { loadKubeConfig };
+
+/**
+ * The speakers' membership key Secret is the controller's to create (when missing). Best effort,
+ * retried while this replica leads: allocation does not depend on it.
+ */
+async function ensureMembershipKey(
+  clients: KubeClients,
+  namespace: string,
+  logger: Logger,
+  term: AbortSignal,
+): Promise<void> {
+  do {
+    try {
+      await ensureMembershipSecret(clients.core, namespace, { logger, signal: term });
+      return;
+    } catch (error) {
+      logger.warn({ err: error }, "could not ensure the membership key Secret; retrying in 30 s");
+    }
+  } while (await sleep(systemClock, 30_000, term));
+}

@@ -4,6 +4,7 @@
 // serves the default class: Services without a loadBalancerClass.
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { MEMBERSHIP_SECRET_NAME } from "../../src/membership/secret.js";
 import { describeWithPrereqs } from "../support/e2e.js";
 import { processAlive, useOwnControlPlane } from "../support/testenv.js";
 import { Cluster, ControllerProcess, installCRDs, killAllControllers } from "./controllerHarness.js";
@@ -37,6 +38,18 @@ describeWithPrereqs("ironlb controller across API server and etcd restarts", { c
   test("a Service without a loadBalancerClass is served by the default controller", async () => {
     await cluster.createService(ns, "first");
     expect(await cluster.waitForIPs(ns, "first")).toEqual(["192.0.2.200"]);
+  });
+
+  test("the leader creates the speakers' membership key Secret", async () => {
+    await expect
+      .poll(
+        () =>
+          cluster.core
+            .readNamespacedSecret({ namespace: configNs, name: MEMBERSHIP_SECRET_NAME })
+            .then((s) => Object.keys(s.data ?? {}).length > 0),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
   });
 
   test("after an API server restart it keeps allocating, with the same process", async () => {
