@@ -25,7 +25,8 @@
  *   anyone can suspect it is T after the stall began (the probe must go unanswered for a whole
  *   round); it is declared dead Smin after that at the earliest. On waking it reads the suspect
  *   messages (sent to it directly) and refutes within a round trip, so stalls up to about
- *   T + Smin - (a round trip and some scheduling) = ~550 ms cause no death at the defaults.
+ *   T + Smin minus a round trip and some scheduling cause no death: in simulation, stalls of
+ *   600 ms never did and 700 ms ones often do, at the defaults.
  *   The stalled member itself sees its own timers fire late: it refrains from judging others
  *   for that round and raises its local health score (Lifeguard's LHM), which stretches its
  *   probe round and timeout by (score + 1) until probes succeed again.

@@ -9,6 +9,7 @@
  *   Nodes' InternalIPs of the same family, refreshed as Nodes come and go.
  * - start-up: membership starts once the Node cache has synced and waits (up to 2 s) to hear
  *   from another member, so the first announcement decision does not see this node alone.
+ *   A speaker whose Node object is deleted leaves.
  * - live speakers during a change of mode (some speakers on swim, others still on Leases):
  *   membership decides for every node it knows (alive or suspect: live; dead or left: not),
  *   Leases for the nodes it has never seen. Swim speakers keep renewing their Lease, so
@@ -231,9 +232,22 @@ export class SpeakerMembership implements LiveSpeakers {
     if (seeds.length > 0) await this.waitForPeer(options.joinTimeoutMs ?? 2000, signal);
   }
 
-  /** Nodes changed: new seeds (an unknown one is contacted at once). */
+  /**
+   * Nodes changed: new seeds (an unknown one is contacted at once). When this node's own Node
+   * object is gone, the speaker leaves: the others stop counting it at once.
+   */
   updateNodes(nodes: readonly NodeAddressesView[]): void {
-    if (this.membership === undefined || this.self === undefined) return;
+    if (this.membership === undefined || this.self === undefined || this.stopped) return;
+    if (!nodes.some((n) => n.metadata?.name === this.options.node)) {
+      this.options.logger?.warn(
+        { node: this.options.node },
+        "this node's Node object was deleted: leaving the membership",
+      );
+      void this.leave().then(() => {
+        this.recompute();
+      });
+      return;
+    }
     this.membership.setSeeds(seedsFromNodes(nodes, this.options.node, this.self));
   }
 

@@ -78,4 +78,31 @@ describe("speaker membership on loopback", () => {
     expect(changes).toEqual([["lease-only-node", "node-1"]]);
     expect(performance.now() - leftAt).toBeLessThan(500);
   });
+
+  it("leaves when its own Node object is deleted", async () => {
+    const nodes = [node("node-7", "127.0.0.17"), node("node-8", "127.0.0.18")];
+    const make = async (name: string, ip: string): Promise<SpeakerMembership> => {
+      const m = await createSpeakerMembership(
+        { node: name, mode: "swim", keyDir: dir, port, bindAddress: ip, joinTimeoutMs: 300 },
+        staticLiveSpeakers([]),
+      );
+      if (m === undefined) throw new Error("no membership");
+      started.push(m);
+      return m;
+    };
+    const seven = await make("node-7", "127.0.0.17");
+    const eight = await make("node-8", "127.0.0.18");
+    const stop = new AbortController();
+    await seven.start(nodes, stop.signal);
+    await eight.start(nodes, stop.signal);
+    expect([...seven.current()].sort()).toEqual(["node-7", "node-8"]);
+    eight.updateNodes([nodes[0] as NodeAddressesView]); // node-8's Node is gone
+    const deadline = Date.now() + 1000;
+    while (seven.current().has("node-8") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect([...seven.current()]).toEqual(["node-7"]);
+    expect(eight.current().has("node-8")).toBe(false);
+    expect(seven.members().get("node-8")?.state).toBe("left");
+  });
 });

@@ -92,6 +92,7 @@ describe("membership simulation", () => {
   const stalls: { ms: number; dies: boolean }[] = [
     { ms: 300, dies: false },
     { ms: 500, dies: false },
+    { ms: 600, dies: false },
     { ms: 1000, dies: true },
   ];
   for (const { ms, dies } of stalls) {
