@@ -3,6 +3,7 @@
  * per-Service call), plus the few single objects the doctor reads. A collection whose CRD is not
  * installed reads as empty (MetalLB's CRDs, or IronLB's status kinds on an older install).
  */
+import { setMaxListeners } from "node:events";
 import type {
   KubeConfig,
   KubernetesObject,
@@ -36,14 +37,18 @@ export class ClusterReadError extends Error {
 
 export class ClusterReader {
   readonly client: ListWatchClient;
-  /** List calls made (pages), for tests and --verbose. */
+  /** List calls made (pages), in all and per collection path. */
   calls = 0;
+  readonly pages = new Map<string, number>();
 
   constructor(
     readonly config: KubeConfig,
     private readonly signal: AbortSignal,
+    private readonly pageSize = PAGE_SIZE,
   ) {
     this.client = httpListWatch(config);
+    // Every list call (about twenty run at once) listens on this one signal.
+    setMaxListeners(0, signal);
   }
 
   /** Every item of a collection, page by page; [] when the resource type does not exist. */
@@ -54,9 +59,10 @@ export class ClusterReader {
     try {
       do {
         this.calls++;
+        this.pages.set(path, (this.pages.get(path) ?? 0) + 1);
         const page = await this.client.list(
           path,
-          { limit: PAGE_SIZE, continue: next, labelSelector },
+          { limit: this.pageSize, continue: next, labelSelector },
           this.signal,
         );
         items.push(...page.items);
