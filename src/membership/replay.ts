@@ -9,7 +9,12 @@
  */
 
 export interface ReplayOptions {
-  /** Largest accepted distance between a packet's stamp and our clock; default 60 s. */
+  /**
+   * Largest accepted distance between a packet's stamp and our clock; default 5 min (nodes'
+   * clocks must agree that well: beyond it their packets are dropped as "stale"). The window
+   * per sender stops replays; this bound only limits what could be replayed to a receiver that
+   * restarted and forgot its windows.
+   */
   readonly maxSkewMs?: number;
   /** How far behind a sender's newest stamp an older, unseen stamp is still accepted; default 2 s. */
   readonly reorderMs?: number;
@@ -35,7 +40,7 @@ export class ReplayGuard {
   private readonly maxSenders: number;
 
   constructor(options: ReplayOptions = {}) {
-    this.maxSkewMicros = BigInt(Math.round((options.maxSkewMs ?? 60_000) * 1000));
+    this.maxSkewMicros = BigInt(Math.round((options.maxSkewMs ?? 300_000) * 1000));
     this.reorderMicros = BigInt(Math.round((options.reorderMs ?? 2000) * 1000));
     this.maxRemembered = options.maxRemembered ?? 512;
     this.maxSenders = options.maxSenders ?? 4096;

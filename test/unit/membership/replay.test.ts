@@ -5,6 +5,11 @@ const ms = (value: number): bigint => BigInt(value) * 1000n;
 const now = ms(1_700_000_000_000);
 
 describe("ReplayGuard", () => {
+  it("accepts clocks 5 minutes apart by default, not more", () => {
+    expect(new ReplayGuard().check("a", now - ms(299_000), now)).toBe("ok");
+    expect(new ReplayGuard().check("a", now + ms(301_000), now)).toBe("stale");
+  });
+
   it("accepts each stamp once per sender", () => {
     const guard = new ReplayGuard();
     expect(guard.check("a", now, now)).toBe("ok");
