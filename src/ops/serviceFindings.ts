@@ -279,15 +279,16 @@ export function serviceFindings(
     const intent = model.intents.get(key);
     const ips = ingressIPs(svc);
     if (intent?.ours !== true) {
-      if (ips.length > 0 || options.target === undefined) continue;
+      if (ips.length > 0) continue;
       const trap = allocationTrap({
         code: "ClassNotOurs",
         message: "",
         loadBalancerClass: svc.spec?.loadBalancerClass,
         servedClass: undefined,
       });
+      // Cluster-wide, another load balancer may serve that class: worth naming, not a problem.
       findings.push({
-        severity: "error",
+        severity: options.target === undefined ? "info" : "error",
         code: trap.code,
         title: trap.title,
         service: key,

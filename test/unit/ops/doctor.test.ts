@@ -305,6 +305,7 @@ describe("ironlb doctor findings", () => {
       options,
     );
     expect(report.problems).toBe(0);
+    expect(report.findings.map((f) => `${f.severity} ${f.code}`)).toEqual(["info ClassNotOurs"]);
   });
 
   test("asking about a Service that does not exist", () => {
