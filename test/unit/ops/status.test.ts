@@ -115,6 +115,33 @@ describe("ironlb status report", () => {
     expect(row?.reason).toContain('IPAddressPool "dark"');
   });
 
+  test("BGP announcers come from ServiceBGPStatus, one per node with its peers", () => {
+    const bgpStatus = (nodeName: string, peers: string[]) => ({
+      apiVersion: "ironlb.io/v1beta1",
+      kind: "ServiceBGPStatus",
+      metadata: { namespace: NS, name: `web.ok.${nodeName}` },
+      status: { node: nodeName, serviceName: "ok", serviceNamespace: "web", peers },
+    });
+    const input = objects({
+      ironlbConfig: [pool("lan", ["192.0.2.10/31"])],
+      services: [service("web", "ok", { ips: ["192.0.2.10"] })],
+      bgpStatuses: [bgpStatus("n2", ["tor-b", "tor-a"]), bgpStatus("n1", ["tor-a"])],
+    });
+    const report = buildStatusReport(input, buildClusterModel(input, options));
+    expect(report.services[0]?.bgp).toEqual([
+      { node: "n1", peers: ["tor-a"] },
+      { node: "n2", peers: ["tor-a", "tor-b"] },
+    ]);
+    expect(renderStatusTable(report)).toContain("bgp:n1(tor-a) bgp:n2(tor-a,tor-b)");
+  });
+
+  test("an invalid configuration is reported above the tables", () => {
+    const input = objects({ ironlbConfig: [pool("a", ["192.0.2.0/28"]), pool("b", ["192.0.2.8/32"])] });
+    const report = buildStatusReport(input, buildClusterModel(input, options));
+    expect(report.configErrors.length).toBeGreaterThan(0);
+    expect(renderStatusTable(report)).toMatch(/^The IronLB configuration is invalid/);
+  });
+
   test("10,000 Services: one report, every Service in it", () => {
     const services = Array.from({ length: 10_000 }, (_, i) =>
       service(`ns${String(i % 50)}`, `svc${String(i)}`, {
