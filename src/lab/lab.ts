@@ -5,11 +5,13 @@
  * CLI drive. Everything it creates is recorded in the state file as it goes and removed by
  * `stop()` — also when start fails half way, and (for owned labs) when the process exits.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { access, readFile } from "node:fs/promises";
 import net from "node:net";
 import { join } from "node:path";
 import { loadKubeConfig, createKubeClients, type KubeClients } from "../k8s/client.js";
+import { GENERATED_KEY_BYTES, PRIMARY_KEY_FIELD } from "../membership/secret.js";
 import { onExitCleanup } from "../testenv/exitCleanup.js";
 import { renderKubeconfig } from "../testenv/kubeconfig.js";
 import { adminUser } from "../testenv/controlPlane.js";
@@ -93,7 +95,12 @@ export interface LabOptions {
   readonly l2Advertisement?: L2AdvertisementOptions;
   /** Start speakers (default true). */
   readonly speakers?: boolean;
-  /** More `ironlb speaker` flags. */
+  /**
+   * How speakers see each other: "swim" (default; the lab writes a shared random key where the
+   * mounted ironlb-memberlist Secret would be) or "lease" (per-node Leases only).
+   */
+  readonly membership?: "swim" | "lease";
+  /** More `ironlb speaker` flags (after the lab's own, so they override them). */
   readonly speakerArgs?: readonly string[];
   /** Run IronLB's programs from the sources (tsx) or from dist/; default: how this code was loaded. */
   readonly programs?: ProgramSource;
@@ -555,11 +562,31 @@ export class Lab {
         `:${SPEAKER_METRICS_PORT}`,
         "--log-level",
         this.logLevel(),
+        ...this.membershipArgs(),
         ...(this.options.speakerArgs ?? []),
       ],
     });
     if (this.ownership === "detached") speaker.release();
     return speaker.record;
+  }
+
+  /**
+   * `--membership` flags of every speaker. For swim, one key shared by all nodes, as the Secret
+   * mounted into each speaker pod would be; written once, the first time a speaker starts.
+   */
+  private membershipArgs(): string[] {
+    if (this.options.membership === "lease") return ["--membership", "lease"];
+    const keyDir = join(this.stateDir, "membership");
+    mkdirSync(keyDir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(join(keyDir, PRIMARY_KEY_FIELD), randomBytes(GENERATED_KEY_BYTES), {
+        flag: "wx",
+        mode: 0o600,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    return ["--membership", "swim", "--membership-key-dir", keyDir];
   }
 
   /** Signals the speaker of `nodeName` by its PID and waits (bounded) until it has exited. */

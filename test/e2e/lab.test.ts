@@ -22,8 +22,14 @@ const repliesFor = (probe: ProbeSession, ip: string) =>
     .answers()
     .filter((a) => a.ip === ip && (a.kind === "arp-reply" || (a.kind === "na" && a.solicited === true)));
 
-/** Curls both VIPs so the client holds neighbour entries for them, pointing at the announcer. */
+/**
+ * Curls both VIPs so the client holds neighbour entries for them, pointing at the announcer.
+ * Flushed first: right after a hand-back (a restarted speaker taking its Services back) the old
+ * owner's last takeover repeat may land after the new owner's announcement, so an entry left by
+ * an earlier test may still name the old owner, whose backend also answers.
+ */
 async function primeClient(lab: Lab, vips: readonly string[], announcer: string): Promise<void> {
+  await lab.flushClientNeighbours();
   for (const vip of vips) {
     expect(await lab.curlFromClient(vip)).toBe(announcer);
     expect((await lab.clientNeighbours(vip))[0]?.lladdr).toBe(lab.node(announcer).mac);
