@@ -5,7 +5,7 @@
  * lo (kube-proxy's part). Everything is started by PID and removed by `close()`, also when
  * `create` fails half way and when the process exits.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -185,6 +185,8 @@ export class RouterLab {
     const clash = teardownOrder(layout.topology).filter((n) => existing.has(n));
     if (clash.length > 0) throw new Error(`namespaces already exist: ${clash.join(", ")}`);
     const dir = mkdtempSync(join(tmpdir(), `${options.prefix}${options.daemon}-`));
+    // FRR's daemons run as user frr and must reach their directory inside this one.
+    chmodSync(dir, 0o711);
     const routerDir = join(dir, options.daemon);
     mkdirSync(routerDir);
     const settings: RouterSettings = {
