@@ -127,7 +127,7 @@ process.on("SIGHUP", () => {
 });
 process.on("SIGUSR1", () => {
   void registry.metrics().then((metrics) => {
-    emit("status", { status: speaker.status(), metrics });
+    emit("status", { status: speaker.status(), metrics, memory: process.memoryUsage() });
   });
 });
 let stopping = false;

@@ -11,15 +11,13 @@ import { RouterLab, type SpeakerEvent } from "../../src/lab/routerLab.js";
 import type { LabNode } from "../../src/lab/topology.js";
 import {
   AGG,
-  describeWithBgpPrereqs,
-  expectedTable,
   HOLD_SECONDS,
-  labCluster,
-  labNeighbors,
   LOCAL,
-  pathTable,
+  routerLabCluster,
+  routerNeighbors,
   WEB,
-} from "./bgpSupport.js";
+} from "../../src/lab/routerCluster.js";
+import { describeWithBgpPrereqs, expectedTable, pathTable } from "./bgpSupport.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,10 +29,10 @@ function withLab(daemon: RouterKind, tag: string): () => RouterLab {
       prefix: `ilb-${tag}${String(process.pid % 100_000)}-`,
       nodes: 3,
       daemon,
-      neighbors: (n) => labNeighbors(n),
+      neighbors: (n) => routerNeighbors(n),
       holdTimeSeconds: HOLD_SECONDS,
     });
-    current.writeCluster(labCluster(current.nodes));
+    current.writeCluster(routerLabCluster(current.nodes));
     for (const node of current.nodes) current.speaker(node).start("shutdown");
   });
   afterAll(async () => {
@@ -209,7 +207,7 @@ function kernelRouterSuite(daemon: "bird" | "frr", tag: string): void {
 
     it("TCP-MD5: a wrong password never establishes; the right one does again; the other session is untouched", async () => {
       const [, , n3] = lab().nodes as [LabNode, LabNode, LabNode];
-      lab().writeCluster(labCluster(lab().nodes, { v4Password: "wrong-password" }), [n3]);
+      lab().writeCluster(routerLabCluster(lab().nodes, { v4Password: "wrong-password" }), [n3]);
       lab().reload([n3]);
       await waitFor(
         "n3's IPv4 session down",
@@ -228,7 +226,7 @@ function kernelRouterSuite(daemon: "bird" | "frr", tag: string): void {
         .events()
         .filter((e) => e.event === "state" && e.peer === "router-v4" && e.to === "Connect");
       expect(attempts.length).toBeGreaterThanOrEqual(2);
-      lab().writeCluster(labCluster(lab().nodes), [n3]);
+      lab().writeCluster(routerLabCluster(lab().nodes), [n3]);
       lab().reload([n3]);
       await waitEstablished(lab(), allSessions(lab()));
       await waitTable(lab(), expectedTable(lab().nodes));
@@ -281,7 +279,7 @@ function kernelRouterSuite(daemon: "bird" | "frr", tag: string): void {
     it("graceful restart: restarting a speaker (SIGTERM, then SIGKILL) keeps its routes at the router throughout", async () => {
       const [n1, n2] = lab().nodes as [LabNode, LabNode];
       // Every speaker restarts with graceful restart configured (and SIGTERM meaning "restart").
-      lab().writeCluster(labCluster(lab().nodes, { gracefulRestart: true }));
+      lab().writeCluster(routerLabCluster(lab().nodes, { gracefulRestart: true }));
       for (const node of lab().nodes) await lab().speaker(node).stop();
       for (const node of lab().nodes) lab().speaker(node).start("restart");
       await waitEstablished(lab(), allSessions(lab()));

@@ -401,6 +401,23 @@ endpoints: [{addresses: [10.0.0.1], nodeName: n1}]
     expect(desired?.advertisements.map((a) => formatCIDR(a.prefix))).toEqual(["198.51.100.7/32"]);
   });
 
+  it("parses YAML and JSON-style documents alike, block scalars and empty documents included", () => {
+    const text = [
+      '---\n{"kind": "A", "n": 1}\n',
+      "---\nkind: B\nnote: |\n  line one\n  {not json}\n",
+      "---\n",
+      "---\n{kind: C, flow: yaml}\n",
+      "---\nkind: D\n",
+    ].join("");
+    expect(parseObjects(text)).toEqual([
+      { kind: "A", n: 1 },
+      { kind: "B", note: "line one\n{not json}\n" },
+      { kind: "C", flow: "yaml" },
+      { kind: "D" },
+    ]);
+    expect(() => parseObjects("---\nkind: [unclosed\n")).toThrow(StaticSourceError);
+  });
+
   it("rejects an invalid configuration with the validator's messages", () => {
     const bad = `apiVersion: ironlb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p, namespace: x}\nspec: {addresses: ["not-an-ip"]}\n`;
     expect(() => staticState(parseObjects(bad), "n1")).toThrow(StaticSourceError);
