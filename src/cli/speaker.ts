@@ -11,6 +11,8 @@ import { createLogger, parseLogLevel } from "../runtime/logger.js";
 import { simulatedAnnouncerIO } from "../l2/announcerSimulated.js";
 import { readSysfsLinks } from "../l2/interfacesSysfs.js";
 import { runSpeaker, type SpeakerRunOptions } from "../speaker/run.js";
+import type { StopMode } from "../bgp/manager.js";
+import { BGP_STOP_MODES } from "../speaker/bgpKube.js";
 
 export interface SpeakerFlags {
   readonly node?: string;
@@ -27,6 +29,8 @@ export interface SpeakerFlags {
   readonly membershipBind: string;
   readonly membershipAdvertise?: string;
   readonly membershipKeyDir: string;
+  readonly bgpStateDir?: string;
+  readonly bgpStopMode: StopMode;
   /** Hidden: sysfs poll period for tests. */
   readonly linkPollMs?: number;
   /** Hidden, for tests: links from a sysfs-shaped folder, sockets that send nowhere. */
@@ -69,6 +73,12 @@ Without L2Advertisement.interfaces it answers on every link that is up, Ethernet
 capable and not a bridge or bond port, except those matching --exclude-interfaces: a comma list
 of globs that replaces the default, or with a leading "+" adds to it. Default:
   ${DEFAULT_EXCLUDED_INTERFACES.join(",")}
+
+BGP mode: with the BGPPeers whose nodeSelectors match this node, the speaker opens BGP sessions
+(IPv4 and IPv6 unicast, 4-octet AS, TCP-MD5 from the peer's password or its kubernetes.io/basic-auth
+Secret in --namespace) and advertises the addresses the BGPAdvertisements give this node. On
+SIGTERM, --bgp-stop-mode restart (default) leaves graceful-restart peers our routes while the next
+speaker starts (others get a Cease); shutdown withdraws everything at once.
 
 Listen addresses are host:port, [v6]:port or :port (every interface).
 `;
@@ -128,6 +138,15 @@ export function registerSpeaker(program: Command): void {
       "address the other speakers reach this one at (default: Node InternalIP)",
     )
     .option("--membership-key-dir <dir>", "the mounted ironlb-memberlist Secret", DEFAULT_MEMBERSHIP_KEY_DIR)
+    .option("--bgp-state-dir <dir>", "where BGP graceful restart remembers a restart (e.g. an emptyDir)")
+    .addOption(
+      new Option(
+        "--bgp-stop-mode <mode>",
+        "on SIGTERM: restart (graceful-restart peers keep the routes) or shutdown (Cease: withdraw at once)",
+      )
+        .choices(BGP_STOP_MODES)
+        .default("restart"),
+    )
     .addOption(new Option("--link-poll-ms <ms>").argParser(positiveInteger).hideHelp())
     .addOption(new Option("--simulate-network <dir>").hideHelp())
     .addHelpText("after", HELP_AFTER)
@@ -167,6 +186,8 @@ export function registerSpeaker(program: Command): void {
               ? {}
               : { advertiseAddress: flags.membershipAdvertise }),
           },
+          ...(flags.bgpStateDir === undefined ? {} : { bgpStateDir: flags.bgpStateDir }),
+          bgpStopMode: flags.bgpStopMode,
           ...(flags.linkPollMs === undefined ? {} : { linkPollMs: flags.linkPollMs }),
           ...(flags.simulateNetwork === undefined ? {} : simulatedNetwork(flags.simulateNetwork)),
         },

@@ -221,6 +221,15 @@ export const GRANTS: readonly Grant[] = [
     evidence: [{ file: SPEAKER_KUBE, call: "api.replaceNamespacedCustomObjectStatus(" }],
   },
   {
+    // BGP passwords (BGPPeer.passwordSecret), read one by one in the speaker's namespace.
+    identity: "speaker",
+    scope: "namespace",
+    apiGroup: "",
+    resource: "secrets",
+    verbs: ["get"],
+    evidence: [{ file: "src/speaker/bgpKube.ts", call: "core.readNamespacedSecret(" }],
+  },
+  {
     identity: "speaker",
     scope: "namespace",
     apiGroup: "coordination.k8s.io",

@@ -29,6 +29,8 @@ import type { LiveSpeakers } from "./liveSpeakers.js";
 import { createSpeakerInformers, kubeEventRecorder, kubeStatusApi, KubeSnapshotSource } from "./kube.js";
 import { speakerPromMetrics } from "./metrics.js";
 import { StatusSync } from "./statusSync.js";
+import type { StopMode } from "../bgp/manager.js";
+import { SpeakerBgp } from "./bgpKube.js";
 
 export interface SpeakerRunOptions {
   readonly node: string;
@@ -49,6 +51,9 @@ export interface SpeakerRunOptions {
   readonly io?: AnnouncerIO;
   /** Where links come from; default sysfs of this network namespace. */
   readonly readLinks?: () => Promise<LinkInfo[]>;
+  /** BGP: where the graceful-restart marker is kept, and what SIGTERM means for the sessions. */
+  readonly bgpStateDir?: string | undefined;
+  readonly bgpStopMode?: StopMode;
 }
 
 export class SpeakerStartError extends Error {
@@ -174,11 +179,22 @@ export async function runSpeaker(options: SpeakerRunOptions, signal: AbortSignal
     excludedInterfaces: options.excludedInterfaces ?? DEFAULT_EXCLUDED_PATTERNS,
     logger,
   });
+  const bgp = new SpeakerBgp({
+    node,
+    namespace,
+    core: clients.core,
+    nodeObject: () => informers.nodes.get(node),
+    snapshot: () => source.snapshot(),
+    registry,
+    logger,
+    stateDir: options.bgpStateDir,
+  });
   decideNow.now = () => {
     core.changedNow();
   };
   const changed = (): void => {
     core.changed();
+    bgp.changed();
   };
   for (const informer of [
     informers.services,
@@ -257,6 +273,7 @@ export async function runSpeaker(options: SpeakerRunOptions, signal: AbortSignal
     logger.info("caches synced");
     await membership?.start(informers.nodes.list(), signal);
     core.changedNow();
+    bgp.changed();
   }
   if (!signal.aborted) {
     await new Promise<void>((resolve) => {
@@ -273,6 +290,7 @@ export async function runSpeaker(options: SpeakerRunOptions, signal: AbortSignal
   // Shutdown: stop answering first, then tell the others.
   logger.info("speaker stopping");
   core.stop();
+  await bgp.stop(options.bgpStopMode ?? "restart");
   announcer.close();
   await membership?.leave();
   heartbeatStop.abort();

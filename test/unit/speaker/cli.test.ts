@@ -54,6 +54,8 @@ describe("ironlb speaker command line", () => {
       "--membership-bind",
       "--membership-advertise",
       "--membership-key-dir",
+      "--bgp-state-dir",
+      "--bgp-stop-mode",
     ]);
   });
 

@@ -1,0 +1,139 @@
+/**
+ * BGP inside `ironlb speaker`: the node's BgpManager (TCP, TCP-MD5 from the native addon), its
+ * metrics and logs, passwords from Secrets in the speaker's namespace, the node's addresses from
+ * its Node object, and a debounced reconcile on the same snapshot the Layer 2 core uses. Without
+ * BGPPeers for this node it opens nothing.
+ */
+import type { CoreV1Api } from "@kubernetes/client-node";
+import type { Registry } from "prom-client";
+import { join } from "node:path";
+import type { AnnouncementSnapshot } from "../announce/snapshot.js";
+import { BgpManager, combineManagerObservers, type StopMode } from "../bgp/manager.js";
+import { bgpPromMetrics } from "../bgp/metrics.js";
+import { fileRestartMarker, memoryRestartMarker } from "../bgp/restartMarker.js";
+import { isNotFound, requestOptions } from "../k8s/client.js";
+import { systemClock, type Clock, type TimerHandle } from "../runtime/clock.js";
+import type { Logger } from "../runtime/logger.js";
+import { BgpSpeaker, bgpLogObserver, type BgpNodeStatus } from "./bgp.js";
+import { nodeIdentityFromNode, type NodeLike } from "./bgpPeers.js";
+import { SecretPasswordCache } from "./bgpSecrets.js";
+
+export const BGP_STOP_MODES: readonly StopMode[] = ["restart", "shutdown"];
+
+export interface SpeakerBgpOptions {
+  readonly node: string;
+  /** The speaker's namespace: where password Secrets are read. */
+  readonly namespace: string;
+  readonly core: Pick<CoreV1Api, "readNamespacedSecret">;
+  /** This node's Node object (from the informer), for its addresses. */
+  readonly nodeObject: () => NodeLike | undefined;
+  readonly snapshot: () => AnnouncementSnapshot | undefined;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** Where the graceful-restart marker lives (an emptyDir survives container restarts); none: no marker. */
+  readonly stateDir?: string | undefined;
+  /** Delay after a change before deciding; default 100 ms. */
+  readonly debounceMs?: number;
+  readonly clock?: Clock;
+}
+
+/** The restart marker's file name inside the state directory. */
+export const RESTART_MARKER_FILE = "bgp-graceful-restart";
+
+export class SpeakerBgp {
+  private readonly speaker: BgpSpeaker;
+  private readonly manager: BgpManager;
+  private readonly secrets: SecretPasswordCache;
+  private readonly clock: Clock;
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: SpeakerBgpOptions) {
+    const { logger, node } = options;
+    this.clock = options.clock ?? systemClock;
+    const log = logger.child({ component: "bgp" });
+    const marker =
+      options.stateDir === undefined
+        ? memoryRestartMarker()
+        : fileRestartMarker(join(options.stateDir, RESTART_MARKER_FILE), (error) => {
+            log.warn({ err: error }, "cannot write the graceful-restart marker");
+          });
+    const ref: { manager?: BgpManager } = {};
+    this.manager = new BgpManager({
+      restartMarker: marker,
+      observer: combineManagerObservers([
+        bgpPromMetrics(options.registry, () => ref.manager?.status() ?? []),
+        bgpLogObserver(log),
+      ]),
+    });
+    ref.manager = this.manager;
+    if (marker.wasRunning())
+      log.info("restarted after a graceful-restart session: the OPENs carry the Restart State bit");
+    this.secrets = new SecretPasswordCache({
+      namespace: options.namespace,
+      fetch: async (name, signal) => {
+        try {
+          return await options.core.readNamespacedSecret(
+            { name, namespace: options.namespace },
+            requestOptions({ signal, timeoutMs: 10_000 }),
+          );
+        } catch (error) {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }
+      },
+      onChange: () => {
+        this.changed();
+      },
+      logger: log,
+    });
+    this.speaker = new BgpSpeaker({
+      node,
+      manager: this.manager,
+      identity: () => {
+        const obj = options.nodeObject();
+        return obj === undefined ? { name: node } : nodeIdentityFromNode(obj, node);
+      },
+      passwords: (namespace, name) => this.secrets.lookup(namespace, name),
+      logger: log,
+    });
+  }
+
+  /** Something changed: decide again shortly (a burst of changes costs one decision). */
+  changed(): void {
+    if (this.stopped || this.timer !== undefined) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.reconcile();
+    }, this.options.debounceMs ?? 100);
+  }
+
+  /** Decide and apply now; nothing while the snapshot is not known yet. */
+  reconcile(): void {
+    if (this.stopped) return;
+    const snapshot = this.options.snapshot();
+    if (snapshot === undefined) return;
+    try {
+      this.speaker.reconcile(snapshot);
+    } catch (error) {
+      // A bug in one decision must not stop later ones; the next change retries.
+      this.options.logger.error({ err: error }, "BGP reconcile failed");
+    }
+  }
+
+  status(): BgpNodeStatus {
+    return this.speaker.status();
+  }
+
+  /**
+   * "restart": graceful-restart peers keep our routes while the next speaker comes up (others get
+   * a Cease); "shutdown": every peer withdraws our routes at once.
+   */
+  async stop(mode: StopMode): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.secrets.stop();
+    await this.speaker.stop(mode, "ironlb speaker stopping");
+  }
+}
