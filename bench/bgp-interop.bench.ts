@@ -1,6 +1,10 @@
 /**
- * BGP figures against a real BIRD 2 in the router lab (as root; `npm run bench -- bgp-interop`):
+ * BGP figures against a real BIRD 2 (as root; `npm run bench -- bgp-interop`):
  *
+ * - Service create → route at BIRD: the Layer 2 lab's control plane, controller and two
+ *   `ironlb speaker`s with a BIRD namespace on the LAN; a Service asking for a BGP pool address is
+ *   created through the API server and BIRD is polled until it holds the /32 (p50, p99 over
+ *   SERVICE_ITERATIONS).
  * - advertisement → route at BIRD: a Service added to (then removed from) the node's file, the
  *   speaker told with SIGHUP, and the time until `birdc show route` has (no longer has) the /32;
  *   p50 and p99 over ITERATIONS. The controller's share (allocation, status write, informers) is
@@ -8,7 +12,9 @@
  * - 10,000 /128 prefixes (10,000 Services) to one BIRD peer: time from the session being
  *   Established to BIRD holding all of them, UPDATE messages sent, and the speaker's RSS then.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { waitFor } from "../src/lab/processes.js";
 import { BirdRouter } from "../src/lab/routerBird.js";
 import {
@@ -18,11 +24,15 @@ import {
   serviceObjects,
   type LabService,
 } from "../src/lab/routerCluster.js";
+import { Lab } from "../src/lab/lab.js";
+import { attachBirdRouter } from "../src/lab/routerAttach.js";
 import { RouterLab } from "../src/lab/routerLab.js";
+import { NODE_ASN, ROUTER_ASN, ROUTER_LAN } from "../src/lab/routerTopology.js";
 import type { LabNode } from "../src/lab/topology.js";
 import type { Emit } from "./run.js";
 
 const BENCH = "bgp-interop";
+const SERVICE_ITERATIONS = 20;
 const ITERATIONS = 30;
 const LARGE_TABLE = 10_000;
 
@@ -75,27 +85,9 @@ async function advertisementLatency(
     lab.reload();
     withdraw.push(await removed);
   }
-  for (const [figure, samples] of [
-    ["advertisement_to_bird_rib_ms", announce],
-    ["withdrawal_to_bird_rib_ms", withdraw],
-  ] as const) {
-    const sorted = [...samples].sort((a, b) => a - b);
-    const extra = { iterations: ITERATIONS, pollIntervalMs: 5 };
-    emit({
-      bench: BENCH,
-      figure: `${figure}_p50`,
-      value: Math.round(quantile(sorted, 0.5) * 10) / 10,
-      unit: "ms",
-      ...extra,
-    });
-    emit({
-      bench: BENCH,
-      figure: `${figure}_p99`,
-      value: Math.round(quantile(sorted, 0.99) * 10) / 10,
-      unit: "ms",
-      ...extra,
-    });
-  }
+  const extra = { iterations: ITERATIONS, pollIntervalMs: 5, path: "file change, ironlb BGP speaker, BGP" };
+  emitQuantiles(emit, "advertisement_to_bird_rib_ms", announce, extra);
+  emitQuantiles(emit, "withdrawal_to_bird_rib_ms", withdraw, extra);
 }
 
 async function largeTable(emit: Emit, lab: RouterLab, bird: BirdRouter, node: LabNode): Promise<void> {
@@ -163,6 +155,87 @@ async function largeTable(emit: Emit, lab: RouterLab, bird: BirdRouter, node: La
   });
 }
 
+function emitQuantiles(
+  emit: Emit,
+  figure: string,
+  samples: readonly number[],
+  extra: Record<string, unknown>,
+): void {
+  const sorted = [...samples].sort((a, b) => a - b);
+  for (const [name, q] of [
+    ["p50", 0.5],
+    ["p99", 0.99],
+  ] as const) {
+    emit({
+      bench: BENCH,
+      figure: `${figure}_${name}`,
+      value: Math.round(quantile(sorted, q) * 10) / 10,
+      unit: "ms",
+      ...extra,
+    });
+  }
+}
+
+/** Through the whole product: API server → controller → speakers → BIRD. */
+async function serviceToRib(emit: Emit): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "ironlb-bgp-bench-"));
+  const lab = await Lab.start({
+    prefix: `ilb-bs${String(process.pid % 100_000)}-`,
+    nodes: 2,
+    demoService: false,
+    stateDir: join(dir, "state"),
+    logLevel: "warn",
+  });
+  let attached: Awaited<ReturnType<typeof attachBirdRouter>> | undefined;
+  try {
+    attached = await attachBirdRouter(lab, (n) => [{ address: n.ipv4, asn: NODE_ASN }]);
+    const bird = attached.router;
+    await lab.apply(ironlb("IPAddressPool", "bgp", { addresses: ["198.51.100.0/24"], autoAssign: false }));
+    await lab.apply(
+      ironlb("BGPPeer", "router", {
+        myASN: NODE_ASN,
+        peerASN: ROUTER_ASN,
+        peerAddress: ROUTER_LAN.ipv4,
+        connectTime: "2s",
+      }),
+    );
+    await lab.apply(ironlb("BGPAdvertisement", "bgp", { ipAddressPools: ["bgp"] }));
+    await waitFor(
+      "sessions at BIRD",
+      async () => ((await bird.established()).size === lab.layout.nodes.length ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    const samples: number[] = [];
+    for (let i = 0; i < SERVICE_ITERATIONS; i++) {
+      const ip = `198.51.100.${String(100 + i)}`;
+      const t0 = performance.now();
+      await lab.createService({
+        name: `bench-${String(i)}`,
+        families: ["IPv4"],
+        annotations: { "ironlb.io/loadBalancerIPs": ip },
+      });
+      await waitFor(
+        `${ip} at BIRD`,
+        async () => ((await routePresent(bird, `${ip}/32`)) ? true : undefined),
+        {
+          timeoutMs: 30_000,
+          intervalMs: 5,
+        },
+      );
+      samples.push(performance.now() - t0);
+    }
+    emitQuantiles(emit, "service_create_to_bird_rib_ms", samples, {
+      iterations: SERVICE_ITERATIONS,
+      nodes: lab.layout.nodes.length,
+      path: "API server, controller, ironlb speaker, BGP",
+    });
+  } finally {
+    await attached?.close();
+    await lab.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export default async function bgpInteropBench(emit: Emit): Promise<void> {
   if (process.getuid?.() !== 0) {
     process.stderr.write("bgp-interop bench: skipped, it builds a network-namespace lab and needs root\n");
@@ -200,4 +273,5 @@ export default async function bgpInteropBench(emit: Emit): Promise<void> {
   } finally {
     await lab.close();
   }
+  await serviceToRib(emit);
 }
