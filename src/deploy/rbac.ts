@@ -220,6 +220,33 @@ export const GRANTS: readonly Grant[] = [
     verbs: ["update"],
     evidence: [{ file: SPEAKER_KUBE, call: "api.replaceNamespacedCustomObjectStatus(" }],
   },
+  ...(
+    [
+      ["bgpsessionstates", "src/speaker/bgpSessionStateApi.ts"],
+      ["servicebgpstatuses", "src/speaker/bgpServiceStatusApi.ts"],
+    ] as const
+  ).flatMap(([plural, file]): Grant[] => [
+    {
+      identity: "speaker",
+      scope: "namespace",
+      apiGroup: "ironlb.io",
+      resource: plural,
+      verbs: ["list", "create", "delete"],
+      evidence: [
+        { file, call: "api.listNamespacedCustomObject(" },
+        { file, call: "api.createNamespacedCustomObject(" },
+        { file, call: "api.deleteNamespacedCustomObject(" },
+      ],
+    },
+    {
+      identity: "speaker",
+      scope: "namespace",
+      apiGroup: "ironlb.io",
+      resource: `${plural}/status`,
+      verbs: ["update"],
+      evidence: [{ file, call: "api.replaceNamespacedCustomObjectStatus(" }],
+    },
+  ]),
   {
     // BGP passwords (BGPPeer.passwordSecret), read one by one in the speaker's namespace.
     identity: "speaker",

@@ -4,10 +4,11 @@
  * its Node object, and a debounced reconcile on the same snapshot the Layer 2 core uses. Without
  * BGPPeers for this node it opens nothing.
  */
-import type { CoreV1Api } from "@kubernetes/client-node";
+import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
 import { join } from "node:path";
 import type { AnnouncementSnapshot } from "../announce/snapshot.js";
+import type { BGPSessionStateStatus, ServiceBGPStatusStatus } from "../api/schema/serviceStatus.js";
 import { BgpManager, combineManagerObservers, type StopMode } from "../bgp/manager.js";
 import { bgpPromMetrics } from "../bgp/metrics.js";
 import { fileRestartMarker, memoryRestartMarker } from "../bgp/restartMarker.js";
@@ -17,6 +18,10 @@ import type { Logger } from "../runtime/logger.js";
 import { BgpSpeaker, bgpLogObserver, type BgpNodeStatus } from "./bgp.js";
 import { nodeIdentityFromNode, type NodeLike } from "./bgpPeers.js";
 import { SecretPasswordCache } from "./bgpSecrets.js";
+import { bgpServiceStatusApi } from "./bgpServiceStatusApi.js";
+import { bgpSessionStateApi } from "./bgpSessionStateApi.js";
+import { desiredServiceStatuses, desiredSessionStates } from "./bgpStatus.js";
+import { ObjectStatusSync, type StatusOwnerRef } from "./bgpStatusSync.js";
 
 export const BGP_STOP_MODES: readonly StopMode[] = ["restart", "shutdown"];
 
@@ -25,6 +30,10 @@ export interface SpeakerBgpOptions {
   /** The speaker's namespace: where password Secrets are read. */
   readonly namespace: string;
   readonly core: Pick<CoreV1Api, "readNamespacedSecret">;
+  /** Where BGPSessionState and ServiceBGPStatus objects are written; none: no status objects. */
+  readonly customObjects?: CustomObjectsApi;
+  /** This node's Node (name and uid), owner of the status objects. */
+  readonly owner?: () => StatusOwnerRef | undefined;
   /** This node's Node object (from the informer), for its addresses. */
   readonly nodeObject: () => NodeLike | undefined;
   readonly snapshot: () => AnnouncementSnapshot | undefined;
@@ -34,6 +43,8 @@ export interface SpeakerBgpOptions {
   readonly stateDir?: string | undefined;
   /** Delay after a change before deciding; default 100 ms. */
   readonly debounceMs?: number;
+  /** Delay after a session change before the status objects follow; default 1 s. */
+  readonly statusDebounceMs?: number;
   readonly clock?: Clock;
 }
 
@@ -46,7 +57,10 @@ export class SpeakerBgp {
   private readonly secrets: SecretPasswordCache;
   private readonly clock: Clock;
   private timer: TimerHandle | undefined;
+  private statusTimer: TimerHandle | undefined;
   private stopped = false;
+  private readonly sessionStates: ObjectStatusSync<BGPSessionStateStatus> | undefined;
+  private readonly serviceStatuses: ObjectStatusSync<ServiceBGPStatusStatus> | undefined;
 
   constructor(private readonly options: SpeakerBgpOptions) {
     const { logger, node } = options;
@@ -64,6 +78,13 @@ export class SpeakerBgp {
       observer: combineManagerObservers([
         bgpPromMetrics(options.registry, () => ref.manager?.status() ?? []),
         bgpLogObserver(log),
+        {
+          forPeer: () => ({
+            stateChanged: () => {
+              this.statusChanged();
+            },
+          }),
+        },
       ]),
     });
     ref.manager = this.manager;
@@ -87,6 +108,22 @@ export class SpeakerBgp {
       },
       logger: log,
     });
+    const api = options.customObjects;
+    const owner = options.owner ?? (() => undefined);
+    if (api !== undefined) {
+      this.sessionStates = new ObjectStatusSync({
+        kind: "BGPSessionState",
+        api: bgpSessionStateApi(api, options.namespace, node, owner),
+        logger: log,
+        clock: this.clock,
+      });
+      this.serviceStatuses = new ObjectStatusSync({
+        kind: "ServiceBGPStatus",
+        api: bgpServiceStatusApi(api, options.namespace, node, owner),
+        logger: log,
+        clock: this.clock,
+      });
+    }
     this.speaker = new BgpSpeaker({
       node,
       manager: this.manager,
@@ -115,6 +152,7 @@ export class SpeakerBgp {
     if (snapshot === undefined) return;
     try {
       this.speaker.reconcile(snapshot);
+      this.statusChanged();
     } catch (error) {
       // A bug in one decision must not stop later ones; the next change retries.
       this.options.logger.error({ err: error }, "BGP reconcile failed");
@@ -125,6 +163,23 @@ export class SpeakerBgp {
     return this.speaker.status();
   }
 
+  /** Sessions or advertisements changed: the status objects follow shortly. */
+  private statusChanged(): void {
+    if (this.stopped || this.statusTimer !== undefined || this.sessionStates === undefined) return;
+    this.statusTimer = this.clock.setTimeout(() => {
+      this.statusTimer = undefined;
+      this.writeStatuses();
+    }, this.options.statusDebounceMs ?? 1000);
+  }
+
+  private writeStatuses(): void {
+    const plan = this.speaker.plan();
+    if (this.stopped || plan === undefined) return;
+    const status = this.speaker.status();
+    this.sessionStates?.desire(desiredSessionStates(status));
+    this.serviceStatuses?.desire(desiredServiceStatuses(plan, status));
+  }
+
   /**
    * "restart": graceful-restart peers keep our routes while the next speaker comes up (others get
    * a Cease); "shutdown": every peer withdraws our routes at once.
@@ -133,7 +188,17 @@ export class SpeakerBgp {
     this.stopped = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.statusTimer !== undefined) this.clock.clearTimeout(this.statusTimer);
+    this.statusTimer = undefined;
     this.secrets.stop();
     await this.speaker.stop(mode, "ironlb speaker stopping");
+    // This node's status objects go (bounded: the API server may be unreachable).
+    const syncs = [this.sessionStates, this.serviceStatuses].filter((x) => x !== undefined);
+    for (const sync of syncs) sync.desire([]);
+    await Promise.race([
+      Promise.all(syncs.map((sync) => sync.idle())),
+      new Promise<void>((resolve) => this.clock.setTimeout(resolve, 3000)),
+    ]);
+    for (const sync of syncs) sync.stop();
   }
 }

@@ -183,6 +183,11 @@ export async function runSpeaker(options: SpeakerRunOptions, signal: AbortSignal
     node,
     namespace,
     core: clients.core,
+    customObjects: clients.customObjects,
+    owner: () => {
+      const uid = informers.nodes.get(node)?.metadata?.uid;
+      return uid === undefined ? undefined : { name: node, uid };
+    },
     nodeObject: () => informers.nodes.get(node),
     snapshot: () => source.snapshot(),
     registry,

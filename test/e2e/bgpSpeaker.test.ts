@@ -108,6 +108,33 @@ describe.skipIf(skipReason !== "")(skipReason === "" ? NAME : `${NAME} (skipped:
       expect(p.asPath).toEqual([NODE_ASN]);
       expect(p.communities).toEqual(["64512:300"]);
     }
+    // The status objects: a BGPSessionState per node and session, a ServiceBGPStatus per node.
+    const list = async (plural: string): Promise<{ status?: Record<string, unknown> }[]> => {
+      const r = (await l.clients.customObjects.listNamespacedCustomObject({
+        group: "ironlb.io",
+        version: "v1beta1",
+        plural,
+        namespace: "ironlb-system",
+      })) as { items?: { status?: Record<string, unknown> }[] };
+      return r.items ?? [];
+    };
+    const nodes = l.layout.nodes.map((n) => n.nodeName).sort();
+    await waitFor(
+      "BGPSessionState and ServiceBGPStatus objects",
+      async () => {
+        const states = await list("bgpsessionstates");
+        const services = await list("servicebgpstatuses");
+        const ok =
+          JSON.stringify(
+            states.map((o) => [o.status?.["node"], o.status?.["bgpStatus"], o.status?.["prefixes"]]).sort(),
+          ) === JSON.stringify(nodes.map((n) => [n, "Established", [prefixText]])) &&
+          JSON.stringify(
+            services.map((o) => [o.status?.["node"], o.status?.["serviceName"], o.status?.["peers"]]).sort(),
+          ) === JSON.stringify(nodes.map((n) => [n, "bgp-web", ["router"]]));
+        return ok ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     const metrics = await l.speakerMetrics(l.layout.nodes[0]?.nodeName ?? "");
     expect(metrics).toMatch(/ironlb_bgp_session_up\{peer="192\.0\.2\.1"\} 1/);
     expect(metrics).toMatch(/ironlb_bgp_announced_prefixes_total\{peer="192\.0\.2\.1"\} 1/);
@@ -117,6 +144,11 @@ describe.skipIf(skipReason !== "")(skipReason === "" ? NAME : `${NAME} (skipped:
       `${prefixText} gone at BIRD`,
       async () => ((await r.paths()).some((p) => p.prefix === prefixText) ? undefined : true),
       { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    await waitFor(
+      "ServiceBGPStatus objects removed",
+      async () => ((await list("servicebgpstatuses")).length === 0 ? true : undefined),
+      { timeoutMs: 20_000, intervalMs: 250 },
     );
   });
 });

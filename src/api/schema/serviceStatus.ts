@@ -39,6 +39,15 @@ export const BGPSessionStateStatusSchema = Type.Object(
     peer: Type.Optional(Type.String({ description: "Address of the peer." })),
     bgpStatus: Type.Optional(Type.String({ description: "BGP FSM state, e.g. Established." })),
     bfdStatus: Type.Optional(Type.String({ description: "BFD session state, e.g. Up, or N/A." })),
+    peerName: Type.Optional(Type.String({ description: "Name of the BGPPeer." })),
+    advertisedPrefixes: Type.Optional(
+      Type.Integer({ minimum: 0, description: "Prefixes the peer currently has from this node." }),
+    ),
+    prefixes: Type.Optional(
+      Type.Array(Type.String(), {
+        description: "The advertised prefixes (the first 100 when there are more; see advertisedPrefixes).",
+      }),
+    ),
   },
   { description: "State of one BGP session of one node." },
 );

@@ -80,6 +80,8 @@ const KINDS: Record<string, { apiGroup: string; plural: string }> = {
 const CUSTOM_OBJECT_TARGETS: Record<string, { apiGroup: string; plural: string }> = {
   "src/controller/kube.ts": { apiGroup: "ironlb.io", plural: "ipaddresspools" },
   "src/speaker/kube.ts": { apiGroup: "ironlb.io", plural: "servicel2statuses" },
+  "src/speaker/bgpSessionStateApi.ts": { apiGroup: "ironlb.io", plural: "bgpsessionstates" },
+  "src/speaker/bgpServiceStatusApi.ts": { apiGroup: "ironlb.io", plural: "servicebgpstatuses" },
 };
 const VERBS: Record<string, string> = {
   read: "get",

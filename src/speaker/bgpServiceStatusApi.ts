@@ -1,0 +1,37 @@
+/**
+ * ServiceBGPStatus objects through the custom objects API (one kind per file: the RBAC table's evidence).
+ */
+import type { CustomObjectsApi } from "@kubernetes/client-node";
+import { API_GROUP, API_VERSION } from "../api/schema/common.js";
+import type { ServiceBGPStatusStatus } from "../api/schema/serviceStatus.js";
+import { isConflict, isNotFound, requestOptions } from "../k8s/client.js";
+import { nodeLabelSelector } from "./l2Status.js";
+import { customObjectStatusApi, type ObjectStatusApi, type StatusOwnerRef } from "./bgpStatusSync.js";
+
+export function bgpServiceStatusApi(
+  api: CustomObjectsApi,
+  namespace: string,
+  node: string,
+  owner: () => StatusOwnerRef | undefined,
+): ObjectStatusApi<ServiceBGPStatusStatus> {
+  const at = { group: API_GROUP, version: API_VERSION, plural: "servicebgpstatuses", namespace };
+  return customObjectStatusApi<ServiceBGPStatusStatus>(
+    {
+      apiVersion: `${API_GROUP}/${API_VERSION}`,
+      kind: "ServiceBGPStatus",
+      namespace,
+      labelSelector: nodeLabelSelector(node),
+      owner,
+      isConflict,
+      isNotFound,
+    },
+    {
+      list: (labelSelector, signal) =>
+        api.listNamespacedCustomObject({ ...at, labelSelector }, requestOptions({ signal })),
+      create: (body, signal) => api.createNamespacedCustomObject({ ...at, body }, requestOptions({ signal })),
+      replaceStatus: (name, body, signal) =>
+        api.replaceNamespacedCustomObjectStatus({ ...at, name, body }, requestOptions({ signal })),
+      delete: (name, signal) => api.deleteNamespacedCustomObject({ ...at, name }, requestOptions({ signal })),
+    },
+  );
+}
