@@ -217,8 +217,14 @@ export function customObjectStatusApi<S>(
   };
   return {
     async list(signal) {
-      const result = (await calls.list(options.labelSelector, signal)) as { items?: ExistingObject[] };
-      return result.items ?? [];
+      try {
+        const result = (await calls.list(options.labelSelector, signal)) as { items?: ExistingObject[] };
+        return result.items ?? [];
+      } catch (error) {
+        // Without the CRD there is nothing of ours to clean up (and nothing to write until it comes).
+        if (options.isNotFound(error)) return [];
+        throw error;
+      }
     },
     async create(d, signal) {
       let resourceVersion: string | undefined;
