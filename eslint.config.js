@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "build/", "coverage/", "deploy/", "charts/"] },
+  { ignores: ["dist/", "node_modules/", "build/", "coverage/", "deploy/", "charts/", ".tmp/"] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
