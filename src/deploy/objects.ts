@@ -187,6 +187,9 @@ const CONTROL_PLANE_TOLERATIONS = [
   { key: "node-role.kubernetes.io/master", operator: "Exists", effect: "NoSchedule" },
 ];
 
+/** Where the speaker keeps its graceful-restart marker (an emptyDir: the root filesystem is read-only). */
+export const BGP_STATE_DIR = "/var/lib/ironlb/bgp";
+
 function speakerDaemonSet(values: DeployValues): KubeObject {
   const s = values.speaker;
   const tolerations = [...(s.runOnControlPlane ? CONTROL_PLANE_TOLERATIONS : []), ...s.tolerations];
@@ -212,7 +215,7 @@ function speakerDaemonSet(values: DeployValues): KubeObject {
               name: "speaker",
               image: imageOf(values),
               imagePullPolicy: values.image.pullPolicy,
-              args: ["speaker", ...commonArgs(values, s.healthPort)],
+              args: ["speaker", ...commonArgs(values, s.healthPort), `--bgp-state-dir=${BGP_STATE_DIR}`],
               env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
               ports: [
                 { name: "metrics", containerPort: values.metrics.port, protocol: "TCP" },
@@ -233,19 +236,27 @@ function speakerDaemonSet(values: DeployValues): KubeObject {
                   ...(speakerCapabilities(values).length > 0 && { add: speakerCapabilities(values) }),
                 },
               },
-              ...(membershipSecret !== "" && {
-                volumeMounts: [{ name: "membership", mountPath: DEFAULT_MEMBERSHIP_KEY_DIR, readOnly: true }],
-              }),
+              volumeMounts: [
+                ...(membershipSecret !== ""
+                  ? [{ name: "membership", mountPath: DEFAULT_MEMBERSHIP_KEY_DIR, readOnly: true }]
+                  : []),
+                { name: "bgp-state", mountPath: BGP_STATE_DIR },
+              ],
             },
           ],
-          ...(membershipSecret !== "" && {
-            volumes: [
-              {
-                name: "membership",
-                secret: { secretName: membershipSecret, defaultMode: 0o400, optional: true },
-              },
-            ],
-          }),
+          volumes: [
+            ...(membershipSecret !== ""
+              ? [
+                  {
+                    name: "membership",
+                    secret: { secretName: membershipSecret, defaultMode: 0o400, optional: true },
+                  },
+                ]
+              : []),
+            // Outlives a container restart (crash, liveness kill), so the restarted speaker's
+            // OPEN carries the graceful-restart R bit and routers keep its routes meanwhile.
+            { name: "bgp-state", emptyDir: {} },
+          ],
           ...placement(s),
           ...(tolerations.length > 0 && { tolerations }),
         },

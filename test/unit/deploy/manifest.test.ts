@@ -6,7 +6,12 @@ import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { rbacTemplate, webhookTemplate } from "../../../src/deploy/chartTemplates.js";
 import { defaultManifest } from "../../../src/deploy/manifest.js";
-import { renderObjects, speakerCapabilities, type KubeObject } from "../../../src/deploy/objects.js";
+import {
+  BGP_STATE_DIR,
+  renderObjects,
+  speakerCapabilities,
+  type KubeObject,
+} from "../../../src/deploy/objects.js";
 import { chartAppVersion, resolveValues } from "../../../src/deploy/values.js";
 import { DEFAULT_MEMBERSHIP_KEY_DIR, MEMBERSHIP_SECRET_NAME } from "../../../src/membership/secret.js";
 
@@ -106,15 +111,32 @@ describe("the default install", () => {
 
   it("mounts the membership Secret read-only where the speaker reads its keys, optional until created", () => {
     const daemonSet = workload(objects, "DaemonSet");
-    expect(daemonSet.spec.template.spec.volumes).toEqual([
-      {
-        name: "membership",
-        secret: { secretName: MEMBERSHIP_SECRET_NAME, defaultMode: 0o400, optional: true },
-      },
-    ]);
-    expect(daemonSet.spec.template.spec.containers[0]?.volumeMounts).toEqual([
-      { name: "membership", mountPath: DEFAULT_MEMBERSHIP_KEY_DIR, readOnly: true },
-    ]);
+    expect(daemonSet.spec.template.spec.volumes).toContainEqual({
+      name: "membership",
+      secret: { secretName: MEMBERSHIP_SECRET_NAME, defaultMode: 0o400, optional: true },
+    });
+    expect(daemonSet.spec.template.spec.containers[0]?.volumeMounts).toContainEqual({
+      name: "membership",
+      mountPath: DEFAULT_MEMBERSHIP_KEY_DIR,
+      readOnly: true,
+    });
+  });
+
+  it("gives the speaker a writable emptyDir for its graceful-restart marker and points --bgp-state-dir at it", () => {
+    const daemonSet = workload(objects, "DaemonSet");
+    const c = container(daemonSet);
+    expect(daemonSet.spec.template.spec.volumes).toContainEqual({ name: "bgp-state", emptyDir: {} });
+    expect(c.volumeMounts).toContainEqual({ name: "bgp-state", mountPath: BGP_STATE_DIR });
+    expect(c.args).toContain(`--bgp-state-dir=${BGP_STATE_DIR}`);
+    // The root filesystem is read-only: the marker can only live on the mounted volume.
+    expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+  });
+
+  it("keeps the state volume without a membership Secret", () => {
+    const withoutSecret = renderObjects(resolveValues({ membership: { secretName: "" } }));
+    const daemonSet = workload(withoutSecret, "DaemonSet");
+    expect(daemonSet.spec.template.spec.volumes).toEqual([{ name: "bgp-state", emptyDir: {} }]);
+    expect(container(daemonSet).volumeMounts).toEqual([{ name: "bgp-state", mountPath: BGP_STATE_DIR }]);
   });
 
   it("points the webhook configuration at the webhook Service", () => {
