@@ -7,14 +7,15 @@
  * - DelayOpen and the per-connection collision state live outside: collision resolution is a
  *   pure helper (collision.ts) the driver applies, sending OpenCollisionDump to the loser.
  * - Automatic restart after a failure uses the IdleHoldTimer with the jittered exponential
- *   backoff (backoff.ts); `attempts` counts failures since the last Established.
+ *   backoff (runtime/backoff.ts, jitter only shortening as RFC 4271 section 10 asks);
+ *   `attempts` counts failures since the last Established.
  * - A failed outbound connect goes to Active (listening) until ConnectRetryTimer retries, as
  *   RFC 4271 does when DelayOpen is running, rather than through Idle.
  * - Timer events arriving in a state where the timer cannot run (stale, already cancelled)
  *   are ignored instead of being treated as FSM errors.
  * - KeepaliveTimer is not restarted when an UPDATE is sent: a few extra KEEPALIVEs are harmless.
  */
-import { backoffDelay, type BackoffPolicy, type RandomSource } from "./backoff.js";
+import { backoffDelay, type BackoffPolicy, type RandomSource } from "../runtime/backoff.js";
 import {
   CeaseSubcode,
   ErrorCode,
@@ -58,6 +59,11 @@ export interface FsmState {
 }
 
 export const INITIAL_STATE: FsmState = { state: "Idle", attempts: 0, autoRestart: false };
+
+/** The connect-retry / idle-hold delay after `attempt` failures; jitter only shortens it (RFC 4271 10). */
+function retryDelay(ctx: FsmContext, attempt: number): number {
+  return backoffDelay(ctx.config.connectBackoff, attempt, ctx.random, "below");
+}
 
 export type FsmEvent =
   | { readonly type: "ManualStart" }
@@ -166,7 +172,7 @@ function start(ctx: FsmContext, s: FsmState): StepResult {
       {
         type: "startTimer",
         timer: "connectRetry",
-        ms: backoffDelay(ctx.config.connectBackoff, s.attempts, ctx.random),
+        ms: retryDelay(ctx, s.attempts),
       },
     ],
   };
@@ -198,7 +204,7 @@ function fail(
     actions.push({
       type: "startTimer",
       timer: "idleHold",
-      ms: backoffDelay(ctx.config.connectBackoff, attempts - 1, ctx.random),
+      ms: retryDelay(ctx, attempts - 1),
     });
   }
   return { state: { state: "Idle", attempts, autoRestart: s.autoRestart }, actions };
@@ -296,7 +302,6 @@ function idle(ctx: FsmContext, s: FsmState, e: FsmEvent): StepResult {
 }
 
 function connectOrActive(ctx: FsmContext, s: FsmState, e: FsmEvent): StepResult {
-  const delay = (attempts: number): number => backoffDelay(ctx.config.connectBackoff, attempts, ctx.random);
   switch (e.type) {
     case "ManualStart":
     case "AutomaticStart":
@@ -314,7 +319,10 @@ function connectOrActive(ctx: FsmContext, s: FsmState, e: FsmEvent): StepResult 
       const actions: FsmAction[] = [];
       // In Connect the pending attempt is abandoned before the next one.
       if (s.state === "Connect") actions.push({ type: "dropConnection" });
-      actions.push({ type: "connect" }, { type: "startTimer", timer: "connectRetry", ms: delay(attempts) });
+      actions.push(
+        { type: "connect" },
+        { type: "startTimer", timer: "connectRetry", ms: retryDelay(ctx, attempts) },
+      );
       return { state: { ...s, state: "Connect", attempts }, actions };
     }
     case "TcpConnectionConfirmed":
@@ -333,7 +341,7 @@ function connectOrActive(ctx: FsmContext, s: FsmState, e: FsmEvent): StepResult 
         state: { ...s, state: "Active", attempts },
         actions: [
           { type: "dropConnection" },
-          { type: "startTimer", timer: "connectRetry", ms: delay(attempts) },
+          { type: "startTimer", timer: "connectRetry", ms: retryDelay(ctx, attempts) },
         ],
       };
     }
@@ -359,7 +367,7 @@ function openSent(ctx: FsmContext, s: FsmState, e: FsmEvent): StepResult {
           {
             type: "startTimer",
             timer: "connectRetry",
-            ms: backoffDelay(ctx.config.connectBackoff, attempts, ctx.random),
+            ms: retryDelay(ctx, attempts),
           },
         ],
       };

@@ -2,7 +2,7 @@
 export * from "./codec/index.js";
 export * from "./adjRibOut.js";
 export * from "./updateBuilder.js";
-export * from "./backoff.js";
+export type { BackoffPolicy, RandomSource } from "../runtime/backoff.js";
 export * from "./collision.js";
 export * from "./negotiation.js";
 export * from "./fsm.js";

@@ -14,7 +14,7 @@
  */
 import { formatIP } from "../net/ip.js";
 import type { Advertisement, AdjRibOut } from "./adjRibOut.js";
-import type { RandomSource } from "./backoff.js";
+import type { RandomSource } from "../runtime/backoff.js";
 import { CeaseSubcode, describeNotification, formatAfiSafi } from "./codec/constants.js";
 import type { DownReason, FsmConfig, SessionState } from "./fsm.js";
 import type { Negotiated } from "./negotiation.js";

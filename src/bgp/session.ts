@@ -21,7 +21,7 @@ import {
   type RibDiff,
   type Route,
 } from "./adjRibOut.js";
-import { validateBackoffPolicy, type RandomSource } from "./backoff.js";
+import { validateBackoffPolicy, type RandomSource } from "../runtime/backoff.js";
 import { collisionSurvivor, type ConnectionOrigin } from "./collision.js";
 import {
   CeaseSubcode,

@@ -1,4 +1,12 @@
+/**
+ * Jittered exponential backoff, the one implementation for every retry in IronLB (informer
+ * restarts, leader election, status writes, BGP connect retries…). The delay of attempt n is
+ * min(max, initial × multiplier^n), then jittered; the random source is injected for tests.
+ */
 import { sleep, systemClock, type Clock } from "./clock.js";
+
+/** Returns a number in [0, 1), like Math.random. */
+export type RandomSource = () => number;
 
 /** How retry delays grow: initial × multiplier^attempt, capped at max, then jittered. */
 export interface BackoffPolicy {
@@ -7,12 +15,19 @@ export interface BackoffPolicy {
   /** Growth factor per attempt; default 2. */
   readonly multiplier?: number;
   /**
-   * Spread as a fraction of the delay: the delay is scaled by a random factor in
-   * [1 - jitter, 1 + jitter). Default 0.2. Jitter keeps many clients that failed together
-   * (all informers after an API server restart) from retrying in lockstep.
+   * Spread as a fraction of the delay, in [0, 1); default 0.2. Jitter keeps many clients that
+   * failed together (all informers after an API server restart, speakers that lost a router)
+   * from retrying in lockstep. How it applies is the caller's JitterMode.
    */
   readonly jitter?: number;
 }
+
+/**
+ * - "around": the delay is scaled by a random factor in [1 - jitter, 1 + jitter).
+ * - "below": scaled by a factor in (1 - jitter, 1], so never longer than the base: the
+ *   RFC 4271 (section 10) rule for BGP's ConnectRetry and IdleHold timers.
+ */
+export type JitterMode = "around" | "below";
 
 export class BackoffPolicyError extends Error {
   override readonly name = "BackoffPolicyError";
@@ -36,19 +51,33 @@ export function validateBackoffPolicy(policy: BackoffPolicy): void {
 }
 
 /**
- * The delay before retry number `attempt` (0 = first retry). Pure: `random` returns a number in
- * [0, 1). The cap applies before jitter, so a capped delay still spreads around maxMs.
+ * The un-jittered delay of retry `attempt` (0-based). multiplier^attempt may reach Infinity;
+ * the cap takes it back to maxMs.
  */
-export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number): number {
-  const { initialMs, maxMs, multiplier = 2, jitter = 0.2 } = policy;
-  const base = Math.min(maxMs, initialMs * Math.pow(multiplier, Math.max(0, attempt)));
-  const factor = 1 + jitter * (2 * random() - 1);
-  return Math.round(base * factor);
+export function backoffBase(policy: BackoffPolicy, attempt: number): number {
+  const { initialMs, maxMs, multiplier = 2 } = policy;
+  return Math.min(maxMs, initialMs * multiplier ** Math.max(0, attempt));
+}
+
+/**
+ * The delay before retry number `attempt` (0 = first retry). Pure. The cap applies before
+ * jitter, so with "around" a capped delay still spreads around maxMs.
+ */
+export function backoffDelay(
+  policy: BackoffPolicy,
+  attempt: number,
+  random: RandomSource,
+  mode: JitterMode = "around",
+): number {
+  const jitter = policy.jitter ?? 0.2;
+  const r = Math.min(Math.max(random(), 0), 1);
+  const factor = mode === "around" ? 1 + jitter * (2 * r - 1) : 1 - jitter * r;
+  return Math.round(backoffBase(policy, attempt) * factor);
 }
 
 export interface BackoffDeps {
   readonly clock?: Clock;
-  readonly random?: () => number;
+  readonly random?: RandomSource;
 }
 
 /**
@@ -59,7 +88,7 @@ export interface BackoffDeps {
 export class Backoff {
   private attemptCount = 0;
   private readonly clock: Clock;
-  private readonly random: () => number;
+  private readonly random: RandomSource;
 
   constructor(
     private readonly policy: BackoffPolicy,
@@ -77,7 +106,7 @@ export class Backoff {
 
   /** The delay for the next retry; advances the sequence. */
   nextDelay(): number {
-    return backoffDelay(this.attemptCount++, this.policy, this.random);
+    return backoffDelay(this.policy, this.attemptCount++, this.random);
   }
 
   reset(): void {

@@ -8,7 +8,7 @@ import type { BGPPeerConfig } from "../api/configTypes.js";
 import { SecretValue } from "../api/secret.js";
 import { DEFAULT_GRACEFUL_RESTART_SECONDS, type PeerSpec } from "../bgp/manager.js";
 import { IPV4_UNICAST, IPV6_UNICAST } from "../bgp/codec/constants.js";
-import type { BackoffPolicy } from "../bgp/backoff.js";
+import type { BackoffPolicy } from "../runtime/backoff.js";
 import type { NextHops } from "../bgp/session.js";
 import { formatIP, tryParseIP, type IPAddr } from "../net/ip.js";
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
   Backoff,
+  backoffBase,
   BackoffPolicyError,
   BackoffTimer,
   backoffDelay,
@@ -12,7 +13,7 @@ import { ManualClock, sleep } from "../../../src/runtime/clock.js";
 
 const middle = (): number => 0.5; // jitter factor exactly 1
 
-describe("backoffDelay", () => {
+describe("backoffDelay, jitter around the base (the default)", () => {
   const policy: BackoffPolicy = { initialMs: 100, maxMs: 5000, multiplier: 2, jitter: 0.2 };
   const cases: { description: string; attempt: number; random: number; expected: number }[] = [
     { description: "first retry, no jitter", attempt: 0, random: 0.5, expected: 100 },
@@ -24,7 +25,7 @@ describe("backoffDelay", () => {
   ];
   for (const { description, attempt, random, expected } of cases) {
     it(description, () => {
-      expect(backoffDelay(attempt, policy, () => random)).toBe(expected);
+      expect(backoffDelay(policy, attempt, () => random)).toBe(expected);
     });
   }
 
@@ -35,8 +36,57 @@ describe("backoffDelay", () => {
         fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
         (attempt, r) => {
           const base = Math.min(5000, 100 * 2 ** attempt);
-          const delay = backoffDelay(attempt, policy, () => r);
+          const delay = backoffDelay(policy, attempt, () => r);
           return delay >= Math.floor(base * 0.8) && delay <= Math.ceil(base * 1.2);
+        },
+      ),
+    );
+  });
+});
+
+describe("backoffBase", () => {
+  it("multiplies from the initial delay up to the cap, also for huge attempt numbers", () => {
+    const policy: BackoffPolicy = { initialMs: 1000, maxMs: 30_000, multiplier: 2, jitter: 0.25 };
+    expect([0, 1, 2, 3, 4, 5, 6, 50, 5000].map((n) => backoffBase(policy, n))).toEqual([
+      1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000, 30_000,
+    ]);
+  });
+});
+
+describe("backoffDelay, jitter below the base (BGP, RFC 4271 section 10)", () => {
+  const policy: BackoffPolicy = { initialMs: 1000, maxMs: 30_000, multiplier: 2, jitter: 0.25 };
+
+  it("random 0 gives the base, random near 1 takes off the whole jitter fraction", () => {
+    expect(backoffDelay(policy, 2, () => 0, "below")).toBe(4000);
+    expect(backoffDelay(policy, 2, () => 0.999999, "below")).toBe(3000);
+  });
+
+  it("stays within [(1 - jitter) × base, base] and never above the cap, for any attempt and random value", () => {
+    const arbPolicy = fc.record({
+      initialMs: fc.integer({ min: 1, max: 10_000 }),
+      extra: fc.integer({ min: 0, max: 1_000_000 }),
+      multiplier: fc.double({ min: 1, max: 4, noNaN: true }),
+      jitter: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(
+        arbPolicy,
+        fc.nat({ max: 10_000 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (p, attempt, r) => {
+          const pol: BackoffPolicy = {
+            initialMs: p.initialMs,
+            maxMs: p.initialMs + p.extra,
+            multiplier: p.multiplier,
+            jitter: p.jitter,
+          };
+          validateBackoffPolicy(pol);
+          const base = backoffBase(pol, attempt);
+          const d = backoffDelay(pol, attempt, () => r, "below");
+          expect(d).toBeLessThanOrEqual(Math.round(base));
+          expect(d).toBeGreaterThanOrEqual(Math.round(base * (1 - p.jitter)) - 1);
+          expect(d).toBeLessThanOrEqual(pol.maxMs);
+          expect(backoffBase(pol, attempt + 1)).toBeGreaterThanOrEqual(base);
         },
       ),
     );
@@ -49,7 +99,10 @@ describe("validateBackoffPolicy", () => {
     { description: "max below initial", policy: { initialMs: 10, maxMs: 5 } },
     { description: "multiplier below 1", policy: { initialMs: 10, maxMs: 50, multiplier: 0.5 } },
     { description: "jitter of 1", policy: { initialMs: 10, maxMs: 50, jitter: 1 } },
+    { description: "jitter above 1", policy: { initialMs: 10, maxMs: 50, jitter: 1.5 } },
+    { description: "NaN jitter", policy: { initialMs: 10, maxMs: 50, jitter: NaN } },
     { description: "NaN initial", policy: { initialMs: NaN, maxMs: 50 } },
+    { description: "infinite cap", policy: { initialMs: 10, maxMs: Infinity } },
   ];
   for (const { description, policy } of invalid) {
     it(`rejects ${description}`, () => {
