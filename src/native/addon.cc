@@ -32,10 +32,15 @@ void ReadAddressBytes(Napi::Env env, const Napi::Value& value, size_t want, void
 
 }  // namespace ironlb
 
+namespace ironlb {
+void InitUdpMinTtl(Napi::Env env, Napi::Object exports);  // udp_min_ttl.cc
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PacketSocket", ironlb::InitPacketSocket(env));
   exports.Set("Icmp6Socket", ironlb::InitIcmp6Socket(env));
   ironlb::InitTcp(env, exports);
+  ironlb::InitUdpMinTtl(env, exports);
   return exports;
 }
 

@@ -130,6 +130,7 @@ interface NativeBinding {
   listenTcp(fd: number, backlog: number): void;
   socketError(fd: number): number;
   closeFd(fd: number): void;
+  attachMinTtlFilter?(fd: number, family: 4 | 6, minTtl: number): void;
 }
 
 let binding: NativeBinding | undefined;
@@ -627,4 +628,21 @@ export async function listenMd5(options: Md5ListenOptions): Promise<Md5Server> {
       setMd5Key(fd, options.family, peer, key);
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receive-side TTL check for UDP sockets (GTSM)
+
+/**
+ * Makes the kernel drop datagrams arriving on `fd` with an IPv4 TTL / IPv6 hop limit below
+ * `minTtl` (a BPF socket filter: Linux applies IP_MINTTL to TCP only). Throws
+ * NativeAddonMissingError without the addon, NativeSocketError when the kernel refuses.
+ */
+export function attachMinTtlFilter(fd: number, family: IPFamily, minTtl: number): void {
+  const native = loadNative();
+  if (native.attachMinTtlFilter === undefined)
+    throw new NativeAddonMissingError(NATIVE_ADDON_PATH, new Error("the addon predates attachMinTtlFilter"));
+  call(() => {
+    native.attachMinTtlFilter?.(fd, family === "IPv4" ? 4 : 6, minTtl);
+  });
 }
