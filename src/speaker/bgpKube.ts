@@ -21,7 +21,8 @@ import { SecretPasswordCache } from "./bgpSecrets.js";
 import { bgpServiceStatusApi } from "./bgpServiceStatusApi.js";
 import { bgpSessionStateApi } from "./bgpSessionStateApi.js";
 import { desiredServiceStatuses, desiredSessionStates } from "./bgpStatus.js";
-import { ObjectStatusSync, type StatusOwnerRef } from "./bgpStatusSync.js";
+import type { StatusOwnerRef } from "./statusObjectApi.js";
+import { StatusObjectSync } from "./statusSync.js";
 
 export const BGP_STOP_MODES: readonly StopMode[] = ["restart", "shutdown"];
 
@@ -59,8 +60,8 @@ export class SpeakerBgp {
   private timer: TimerHandle | undefined;
   private statusTimer: TimerHandle | undefined;
   private stopped = false;
-  private readonly sessionStates: ObjectStatusSync<BGPSessionStateStatus> | undefined;
-  private readonly serviceStatuses: ObjectStatusSync<ServiceBGPStatusStatus> | undefined;
+  private readonly sessionStates: StatusObjectSync<BGPSessionStateStatus> | undefined;
+  private readonly serviceStatuses: StatusObjectSync<ServiceBGPStatusStatus> | undefined;
 
   constructor(private readonly options: SpeakerBgpOptions) {
     const { logger, node } = options;
@@ -111,15 +112,20 @@ export class SpeakerBgp {
     const api = options.customObjects;
     const owner = options.owner ?? (() => undefined);
     if (api !== undefined) {
-      this.sessionStates = new ObjectStatusSync({
+      // Each pass lists the node's objects: no informer watches these kinds.
+      const sessionStateApi = bgpSessionStateApi(api, options.namespace, node, owner);
+      this.sessionStates = new StatusObjectSync({
         kind: "BGPSessionState",
-        api: bgpSessionStateApi(api, options.namespace, node, owner),
+        api: sessionStateApi,
+        existing: (signal) => sessionStateApi.list(signal),
         logger: log,
         clock: this.clock,
       });
-      this.serviceStatuses = new ObjectStatusSync({
+      const serviceStatusApi = bgpServiceStatusApi(api, options.namespace, node, owner);
+      this.serviceStatuses = new StatusObjectSync({
         kind: "ServiceBGPStatus",
-        api: bgpServiceStatusApi(api, options.namespace, node, owner),
+        api: serviceStatusApi,
+        existing: (signal) => serviceStatusApi.list(signal),
         logger: log,
         clock: this.clock,
       });

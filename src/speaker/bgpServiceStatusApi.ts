@@ -4,27 +4,18 @@
 import type { CustomObjectsApi } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION } from "../api/schema/common.js";
 import type { ServiceBGPStatusStatus } from "../api/schema/serviceStatus.js";
-import { isConflict, isNotFound, requestOptions } from "../k8s/client.js";
-import { nodeLabelSelector } from "./l2Status.js";
-import { customObjectStatusApi, type ObjectStatusApi, type StatusOwnerRef } from "./bgpStatusSync.js";
+import { requestOptions } from "../k8s/client.js";
+import { statusObjectApi, type StatusObjectApi, type StatusOwnerRef } from "./statusObjectApi.js";
 
 export function bgpServiceStatusApi(
   api: CustomObjectsApi,
   namespace: string,
   node: string,
   owner: () => StatusOwnerRef | undefined,
-): ObjectStatusApi<ServiceBGPStatusStatus> {
+): StatusObjectApi<ServiceBGPStatusStatus> {
   const at = { group: API_GROUP, version: API_VERSION, plural: "servicebgpstatuses", namespace };
-  return customObjectStatusApi<ServiceBGPStatusStatus>(
-    {
-      apiVersion: `${API_GROUP}/${API_VERSION}`,
-      kind: "ServiceBGPStatus",
-      namespace,
-      labelSelector: nodeLabelSelector(node),
-      owner,
-      isConflict,
-      isNotFound,
-    },
+  return statusObjectApi<ServiceBGPStatusStatus>(
+    { kind: "ServiceBGPStatus", namespace, node, owner },
     {
       list: (labelSelector, signal) =>
         api.listNamespacedCustomObject({ ...at, labelSelector }, requestOptions({ signal })),

@@ -4,27 +4,18 @@
 import type { CustomObjectsApi } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION } from "../api/schema/common.js";
 import type { BGPSessionStateStatus } from "../api/schema/serviceStatus.js";
-import { isConflict, isNotFound, requestOptions } from "../k8s/client.js";
-import { nodeLabelSelector } from "./l2Status.js";
-import { customObjectStatusApi, type ObjectStatusApi, type StatusOwnerRef } from "./bgpStatusSync.js";
+import { requestOptions } from "../k8s/client.js";
+import { statusObjectApi, type StatusObjectApi, type StatusOwnerRef } from "./statusObjectApi.js";
 
 export function bgpSessionStateApi(
   api: CustomObjectsApi,
   namespace: string,
   node: string,
   owner: () => StatusOwnerRef | undefined,
-): ObjectStatusApi<BGPSessionStateStatus> {
+): StatusObjectApi<BGPSessionStateStatus> {
   const at = { group: API_GROUP, version: API_VERSION, plural: "bgpsessionstates", namespace };
-  return customObjectStatusApi<BGPSessionStateStatus>(
-    {
-      apiVersion: `${API_GROUP}/${API_VERSION}`,
-      kind: "BGPSessionState",
-      namespace,
-      labelSelector: nodeLabelSelector(node),
-      owner,
-      isConflict,
-      isNotFound,
-    },
+  return statusObjectApi<BGPSessionStateStatus>(
+    { kind: "BGPSessionState", namespace, node, owner },
     {
       list: (labelSelector, signal) =>
         api.listNamespacedCustomObject({ ...at, labelSelector }, requestOptions({ signal })),

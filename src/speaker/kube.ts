@@ -17,21 +17,22 @@ import {
   type V1Service,
 } from "@kubernetes/client-node";
 import type { ConfigError } from "../api/configError.js";
+import type { ServiceL2StatusStatus } from "../api/schema/serviceStatus.js";
 import { API_GROUP, API_VERSION } from "../api/schema/common.js";
 import { snapshotFromKubernetes } from "../announce/kubernetes.js";
 import type { AnnouncementSnapshot } from "../announce/snapshot.js";
 import { assembleConfig, ConfigTracker } from "../controller/configSource.js";
 import type { CustomObject } from "../controller/objects.js";
-import { isConflict, isNotFound, requestOptions } from "../k8s/client.js";
+import { requestOptions } from "../k8s/client.js";
 import { Informer } from "../k8s/informer.js";
 import type { ListWatchClient } from "../k8s/listWatch.js";
 import { coreResources, type ResourceRef } from "../k8s/resource.js";
 import { SPEAKER_LEASE_SELECTOR } from "../membership/lease.js";
 import type { Logger } from "../runtime/logger.js";
 import type { LiveSpeakers } from "./liveSpeakers.js";
-import { nodeLabelSelector, type DesiredL2Status } from "./l2Status.js";
 import type { AnnouncedService } from "./nodePlan.js";
-import type { StatusApi } from "./statusSync.js";
+import { statusObjectWriter, type StatusObjectWriter, type StatusOwnerRef } from "./statusObjectApi.js";
+import { nodeLabelSelector } from "./statusObjects.js";
 
 const ironlb = (plural: string, kind: string): ResourceRef => ({
   group: API_GROUP,
@@ -210,80 +211,27 @@ const describeErrors = (errors: readonly ConfigError[]): string => errors.map(St
 // ---------------------------------------------------------------------------------------------
 // ServiceL2Status writes
 
-export interface StatusOwner {
-  readonly name: string;
-  readonly uid: string;
-}
-
 /**
- * ServiceL2Status writes through the custom objects API. Create sends the object (the API drops
- * status on create for a kind with a status subresource), then writes its status. `owner`
- * returns this node's Node (for ownerReferences) when known.
+ * ServiceL2Status writes through the custom objects API (statusObjectApi.ts). `owner` returns
+ * this node's Node (for ownerReferences) when known. The speaker reads the objects back through
+ * its informer, so no list here.
  */
 export function kubeStatusApi(
   api: CustomObjectsApi,
   namespace: string,
-  owner: () => StatusOwner | undefined,
-): StatusApi {
-  const coordinates = {
-    group: SERVICE_L2_STATUSES.group,
-    version: SERVICE_L2_STATUSES.version,
-    plural: SERVICE_L2_STATUSES.plural,
-    namespace,
-  };
-  const body = (d: DesiredL2Status, resourceVersion?: string): Record<string, unknown> => {
-    const node = owner();
-    return {
-      apiVersion: `${SERVICE_L2_STATUSES.group}/${SERVICE_L2_STATUSES.version}`,
-      kind: SERVICE_L2_STATUSES.kind,
-      metadata: {
-        name: d.name,
-        namespace,
-        labels: d.labels,
-        ...(resourceVersion === undefined ? {} : { resourceVersion }),
-        ...(node === undefined
-          ? {}
-          : {
-              ownerReferences: [{ apiVersion: "v1", kind: "Node", name: node.name, uid: node.uid }],
-            }),
-      },
-      spec: {},
-      status: d.status,
-    };
-  };
-  return {
-    async create(d, signal) {
-      let resourceVersion: string | undefined;
-      try {
-        const created = (await api.createNamespacedCustomObject(
-          { ...coordinates, body: body(d) },
-          requestOptions({ signal }),
-        )) as { metadata?: { resourceVersion?: string } };
-        resourceVersion = created.metadata?.resourceVersion;
-      } catch (error) {
-        // A create racing our own informer: the object is there, the next pass updates it.
-        if (isConflict(error)) return;
-        throw error;
-      }
-      await api.replaceNamespacedCustomObjectStatus(
-        { ...coordinates, name: d.name, body: body(d, resourceVersion) },
-        requestOptions({ signal }),
-      );
+  owner: () => StatusOwnerRef | undefined,
+): StatusObjectWriter<ServiceL2StatusStatus> {
+  const { group, version, plural } = SERVICE_L2_STATUSES;
+  const at = { group, version, plural, namespace };
+  return statusObjectWriter<ServiceL2StatusStatus>(
+    { kind: SERVICE_L2_STATUSES.kind, namespace, owner },
+    {
+      create: (body, signal) => api.createNamespacedCustomObject({ ...at, body }, requestOptions({ signal })),
+      replaceStatus: (name, body, signal) =>
+        api.replaceNamespacedCustomObjectStatus({ ...at, name, body }, requestOptions({ signal })),
+      delete: (name, signal) => api.deleteNamespacedCustomObject({ ...at, name }, requestOptions({ signal })),
     },
-    async updateStatus(d, resourceVersion, signal) {
-      await api.replaceNamespacedCustomObjectStatus(
-        { ...coordinates, name: d.name, body: body(d, resourceVersion) },
-        requestOptions({ signal }),
-      );
-    },
-    async delete(name, signal) {
-      try {
-        await api.deleteNamespacedCustomObject({ ...coordinates, name }, requestOptions({ signal }));
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-    },
-  };
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

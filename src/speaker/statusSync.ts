@@ -1,65 +1,58 @@
 /**
- * Keeps this node's ServiceL2Status objects equal to the latest desired list: level-triggered
- * (the plan is recomputed from the informer's view before every pass), one pass at a time, a
+ * Keeps this node's status objects of one kind equal to the latest desired list: level-triggered
+ * (every pass reads this node's objects and plans the writes afresh), one pass at a time, a
  * failed pass retried with backoff. Status objects are information, never on the data path, so
- * nothing here blocks announcing.
+ * nothing here blocks announcing, a BGP session or an advertisement. `stop()` after a last
+ * `desire([])` and `idle()` removes them at shutdown.
  */
+import type { ServiceL2StatusStatus } from "../api/schema/serviceStatus.js";
 import { linkedSignal } from "../runtime/abort.js";
 import { Backoff, type BackoffPolicy } from "../runtime/backoff.js";
 import { systemClock, type Clock, type TimerHandle } from "../runtime/clock.js";
 import type { Logger } from "../runtime/logger.js";
-import {
-  isEmptyStatusWrites,
-  planStatusWrites,
-  type DesiredL2Status,
-  type ExistingL2Status,
-} from "./l2Status.js";
+import type { StatusObjectWriter } from "./statusObjectApi.js";
+import { planObjectWrites, type DesiredObject, type ExistingObject } from "./statusObjects.js";
 
-/** The writes, against the API server in kube.ts. */
-export interface StatusApi {
-  /** Create the object and set its status. Resolves also when it exists already (a stale cache). */
-  create(status: DesiredL2Status, signal: AbortSignal): Promise<void>;
-  updateStatus(status: DesiredL2Status, resourceVersion: string, signal: AbortSignal): Promise<void>;
-  /** Resolves also when it is gone already. */
-  delete(name: string, signal: AbortSignal): Promise<void>;
-}
-
-export interface StatusSyncOptions {
-  readonly api: StatusApi;
-  /** This node's objects as the informer sees them. */
-  readonly existing: () => readonly ExistingL2Status[];
-  /** False until the informer has listed once (before that, "missing" means "unknown"). */
-  readonly ready?: () => boolean;
+export interface StatusObjectSyncOptions<S> {
+  /** The kind, for logs. */
+  readonly kind: string;
+  readonly api: StatusObjectWriter<S>;
+  /**
+   * This node's objects of the kind now (listed, or from an informer cache); undefined while not
+   * known (an informer that has not listed yet: a missing object only means "not seen yet").
+   */
+  readonly existing: (signal: AbortSignal) => Promise<readonly ExistingObject[] | undefined>;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Retry delays of a failed pass; default 500 ms doubling to 30 s. */
   readonly backoff?: BackoffPolicy;
   /** Bound of each API call; default 10 s. */
   readonly callTimeoutMs?: number;
 }
 
-export class StatusSync {
-  private desired: readonly DesiredL2Status[] | undefined;
+export class StatusObjectSync<S> {
+  private desired: readonly DesiredObject<S>[] | undefined;
   private running = false;
   private dirty = false;
+  private stopped = false;
   private retryTimer: TimerHandle | undefined;
   private idleWaiters: (() => void)[] = [];
-  private stopped = false;
+  private readonly abort = new AbortController();
   private readonly clock: Clock;
   private readonly backoff: Backoff;
-  private readonly abort = new AbortController();
 
-  constructor(private readonly options: StatusSyncOptions) {
+  constructor(private readonly options: StatusObjectSyncOptions<S>) {
     this.clock = options.clock ?? systemClock;
     this.backoff = new Backoff(options.backoff ?? { initialMs: 500, maxMs: 30_000 }, { clock: this.clock });
   }
 
   /** The objects that should exist now. */
-  desire(statuses: readonly DesiredL2Status[]): void {
-    this.desired = statuses;
+  desire(objects: readonly DesiredObject<S>[]): void {
+    this.desired = objects;
     this.kick();
   }
 
-  /** Something changed (the informer saw an event): check again. */
+  /** Something changed (an informer event, a session): check again. */
   kick(): void {
     if (this.stopped || this.desired === undefined) return;
     if (this.running) {
@@ -70,7 +63,7 @@ export class StatusSync {
     void this.pass();
   }
 
-  /** Resolves when no pass is running or pending (for tests and shutdown). */
+  /** Resolves when no pass is running or waiting to retry (for tests and shutdown). */
   idle(): Promise<void> {
     if (!this.running && this.retryTimer === undefined) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -88,18 +81,18 @@ export class StatusSync {
   private async pass(): Promise<void> {
     this.running = true;
     this.dirty = false;
-    let failed = false;
+    let ok = false;
     try {
-      // Before the informer has listed, a missing object only means "not seen yet".
-      if (this.options.ready?.() !== false) failed = !(await this.writeOnce());
+      ok = await this.writeOnce();
     } finally {
       this.running = false;
     }
-    if (this.stopped) {
+    // Read through calls: the compiler would assume the await above left the flags unchanged.
+    if (this.isStopped()) {
       this.wakeIdle();
       return;
     }
-    if (failed) {
+    if (!ok) {
       this.retryTimer = this.clock.setTimeout(() => {
         this.retryTimer = undefined;
         this.kick();
@@ -108,7 +101,6 @@ export class StatusSync {
       return;
     }
     this.backoff.reset();
-    // Read through a call: the compiler would assume the await above left the flag unchanged.
     if (this.changedDuringPass()) {
       void this.pass();
       return;
@@ -116,40 +108,54 @@ export class StatusSync {
     this.wakeIdle();
   }
 
-  /** One pass over the plan; true when every write succeeded. */
+  /** One call, bounded in time; an Error when it failed (logged). */
+  private async call<T>(
+    what: string,
+    name: string,
+    run: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T | Error> {
+    const { kind, logger, callTimeoutMs = 10_000 } = this.options;
+    const bounded = linkedSignal(this.abort.signal, { timeoutMs: callTimeoutMs, clock: this.clock });
+    try {
+      const result = await run(bounded.signal);
+      if (what !== "list") logger?.debug({ object: name }, `${kind} ${what}`);
+      return result;
+    } catch (error) {
+      if (!this.stopped) logger?.warn({ err: error, object: name }, `cannot ${what} ${kind}`);
+      return error instanceof Error ? error : new Error(String(error));
+    } finally {
+      bounded.dispose();
+    }
+  }
+
+  /** One pass; true when every call succeeded (or there was nothing it could do yet). */
   private async writeOnce(): Promise<boolean> {
-    const desired = this.desired ?? [];
-    const writes = planStatusWrites(this.options.existing(), desired);
-    if (isEmptyStatusWrites(writes)) return true;
-    const { api, logger } = this.options;
+    const existing = await this.call("list", "*", (signal) => this.options.existing(signal));
+    if (existing === undefined) return true;
+    if (existing instanceof Error) return false;
+    const writes = planObjectWrites(existing, this.desired ?? []);
+    const { api } = this.options;
     let ok = true;
-    const attempt = async (
-      what: string,
-      name: string,
-      call: (signal: AbortSignal) => Promise<void>,
-    ): Promise<void> => {
-      const bounded = linkedSignal(this.abort.signal, {
-        timeoutMs: this.options.callTimeoutMs ?? 10_000,
-        clock: this.clock,
-      });
-      try {
-        await call(bounded.signal);
-        logger?.debug({ status: name }, `ServiceL2Status ${what}`);
-      } catch (error) {
-        ok = false;
-        if (!this.stopped) logger?.warn({ err: error, status: name }, `cannot ${what} ServiceL2Status`);
-      } finally {
-        bounded.dispose();
-      }
+    const track = (result: unknown): void => {
+      if (result instanceof Error) ok = false;
     };
-    for (const d of writes.create) await attempt("create", d.name, (signal) => api.create(d, signal));
+    for (const d of writes.create)
+      track(await this.call("create", d.name, (signal) => api.create(d, signal)));
     for (const u of writes.update) {
-      await attempt("update", u.desired.name, (signal) =>
-        api.updateStatus(u.desired, u.resourceVersion, signal),
+      const { desired, resourceVersion } = u;
+      track(
+        await this.call("update", desired.name, (signal) =>
+          api.updateStatus(desired, resourceVersion, signal),
+        ),
       );
     }
-    for (const name of writes.delete) await attempt("delete", name, (signal) => api.delete(name, signal));
+    for (const name of writes.delete)
+      track(await this.call("delete", name, (signal) => api.delete(name, signal)));
     return ok;
+  }
+
+  private isStopped(): boolean {
+    return this.stopped;
   }
 
   private changedDuringPass(): boolean {
@@ -161,5 +167,26 @@ export class StatusSync {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const wake of waiters) wake();
+  }
+}
+
+export interface StatusSyncOptions extends Omit<
+  StatusObjectSyncOptions<ServiceL2StatusStatus>,
+  "kind" | "existing"
+> {
+  /** This node's objects as the informer sees them. */
+  readonly existing: () => readonly ExistingObject[];
+  /** False until the informer has listed once. */
+  readonly ready?: () => boolean;
+}
+
+/** This node's ServiceL2Status objects, read back through the speaker's informer. */
+export class StatusSync extends StatusObjectSync<ServiceL2StatusStatus> {
+  constructor({ existing, ready, ...options }: StatusSyncOptions) {
+    super({
+      ...options,
+      kind: "ServiceL2Status",
+      existing: () => Promise.resolve(ready?.() === false ? undefined : existing()),
+    });
   }
 }

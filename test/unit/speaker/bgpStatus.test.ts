@@ -1,16 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BGPNodePlan } from "../../../src/announce/bgp.js";
-import { ManualClock } from "../../../src/runtime/clock.js";
 import type { BgpNodeStatus, BgpSessionView } from "../../../src/speaker/bgp.js";
 import {
   desiredServiceStatuses,
   desiredSessionStates,
   MAX_LISTED_PREFIXES,
-  planObjectWrites,
-  type DesiredObject,
-  type ExistingObject,
 } from "../../../src/speaker/bgpStatus.js";
-import { ObjectStatusSync, type ObjectStatusApi } from "../../../src/speaker/bgpStatusSync.js";
 import { cidr } from "../bgp/helpers.js";
 
 function session(name: string, state: BgpSessionView["state"], prefixes: string[]): BgpSessionView {
@@ -96,106 +91,5 @@ describe("BGP status objects", () => {
       sessions: STATUS.sessions.map((s) => ({ ...s, state: "Idle" })),
     };
     expect(desiredServiceStatuses(PLAN, down)).toEqual([]);
-  });
-
-  it("plans creates, status updates (key order ignored) and deletes of stale objects", () => {
-    const desired: DesiredObject<{ a: number; b: string[] }>[] = [
-      { name: "same", labels: {}, status: { a: 1, b: ["x"] } },
-      { name: "changed", labels: {}, status: { a: 2, b: [] } },
-      { name: "new", labels: {}, status: { a: 3, b: [] } },
-    ];
-    const existing: ExistingObject[] = [
-      { metadata: { name: "same", resourceVersion: "1" }, status: { b: ["x"], a: 1 } },
-      { metadata: { name: "changed", resourceVersion: "2" }, status: { a: 1, b: [] } },
-      { metadata: { name: "stale", resourceVersion: "3" }, status: {} },
-      { metadata: { name: "going", resourceVersion: "4", deletionTimestamp: "now" }, status: {} },
-    ];
-    const writes = planObjectWrites(existing, desired);
-    expect(writes.create.map((d) => d.name)).toEqual(["new"]);
-    expect(writes.update.map((u) => [u.desired.name, u.resourceVersion])).toEqual([["changed", "2"]]);
-    expect(writes.delete).toEqual(["stale"]);
-  });
-});
-
-/** An API holding objects in memory; fails the next `failures` calls. */
-class MemoryApi implements ObjectStatusApi<{ n: number }> {
-  readonly objects = new Map<string, { status: unknown; rv: number }>();
-  calls: string[] = [];
-  failures = 0;
-  private rv = 0;
-  private maybeFail(what: string): void {
-    this.calls.push(what);
-    if (this.failures > 0) {
-      this.failures--;
-      throw new Error("apiserver unavailable");
-    }
-  }
-  list(): Promise<ExistingObject[]> {
-    this.maybeFail("list");
-    return Promise.resolve(
-      [...this.objects].map(([name, o]) => ({
-        metadata: { name, resourceVersion: String(o.rv) },
-        status: o.status,
-      })),
-    );
-  }
-  create(d: DesiredObject<{ n: number }>): Promise<void> {
-    this.maybeFail(`create ${d.name}`);
-    this.objects.set(d.name, { status: d.status, rv: ++this.rv });
-    return Promise.resolve();
-  }
-  updateStatus(d: DesiredObject<{ n: number }>): Promise<void> {
-    this.maybeFail(`update ${d.name}`);
-    this.objects.set(d.name, { status: d.status, rv: ++this.rv });
-    return Promise.resolve();
-  }
-  delete(name: string): Promise<void> {
-    this.maybeFail(`delete ${name}`);
-    this.objects.delete(name);
-    return Promise.resolve();
-  }
-}
-
-const syncs: ObjectStatusSync<{ n: number }>[] = [];
-afterEach(() => {
-  for (const s of syncs.splice(0)) s.stop();
-});
-
-describe("ObjectStatusSync", () => {
-  it("converges on the latest desired list and writes nothing when already there", async () => {
-    const clock = new ManualClock();
-    const api = new MemoryApi();
-    api.objects.set("stale", { status: { n: 0 }, rv: 100 });
-    const sync = new ObjectStatusSync({ kind: "Test", api, clock });
-    syncs.push(sync);
-    sync.desire([{ name: "a", labels: {}, status: { n: 1 } }]);
-    sync.desire([
-      { name: "a", labels: {}, status: { n: 2 } },
-      { name: "b", labels: {}, status: { n: 1 } },
-    ]);
-    await clock.advance(0);
-    await sync.idle();
-    expect(Object.fromEntries([...api.objects].map(([k, v]) => [k, v.status]))).toEqual({
-      a: { n: 2 },
-      b: { n: 1 },
-    });
-    api.calls = [];
-    sync.kick();
-    await sync.idle();
-    expect(api.calls).toEqual(["list"]);
-  });
-
-  it("retries a failed pass with backoff", async () => {
-    const clock = new ManualClock();
-    const api = new MemoryApi();
-    api.failures = 2;
-    const sync = new ObjectStatusSync({ kind: "Test", api, clock });
-    syncs.push(sync);
-    sync.desire([{ name: "a", labels: {}, status: { n: 1 } }]);
-    await clock.advance(0);
-    expect(api.objects.size).toBe(0);
-    await clock.advance(60_000);
-    await sync.idle();
-    expect(api.objects.get("a")?.status).toEqual({ n: 1 });
   });
 });

@@ -8,15 +8,7 @@ import { parseExcludedInterfaces, type LinkInfo } from "../../../src/l2/interfac
 import { formatIP, parseIP } from "../../../src/net/ip.js";
 import { ManualClock } from "../../../src/runtime/clock.js";
 import { SpeakerCore } from "../../../src/speaker/core.js";
-import {
-  desiredStatuses,
-  labelValueFor,
-  nodeLabelSelector,
-  planStatusWrites,
-  statusName,
-  type DesiredL2Status,
-} from "../../../src/speaker/l2Status.js";
-import { planNode, type AnnouncedService } from "../../../src/speaker/nodePlan.js";
+import { planNode } from "../../../src/speaker/nodePlan.js";
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -153,103 +145,6 @@ describe("planNode", () => {
     expect(planNode(decision, loser, LINKS)).toEqual({ interfaces: [], services: [], withoutLink: [] });
     expect(planNode(decision, winner, LINKS).services.map((s) => s.key)).toEqual(["default/web"]);
   });
-});
-
-describe("ServiceL2Status objects", () => {
-  const web: AnnouncedService = {
-    key: "default/web",
-    namespace: "default",
-    name: "web",
-    ips: ["192.0.2.200"],
-    interfaces: ["eth0", "eth1"],
-  };
-
-  it("are named namespace.service.node and labelled for the node", () => {
-    expect(desiredStatuses([web], "node-a.example")).toEqual([
-      {
-        name: "default.web.node-a.example",
-        labels: {
-          "ironlb.io/node": "node-a.example",
-          "ironlb.io/service-name": "web",
-          "ironlb.io/service-namespace": "default",
-          "app.kubernetes.io/managed-by": "ironlb-speaker",
-        },
-        status: {
-          node: "node-a.example",
-          serviceName: "web",
-          serviceNamespace: "default",
-          interfaces: [{ name: "eth0" }, { name: "eth1" }],
-        },
-      },
-    ]);
-    expect(nodeLabelSelector("node-a.example")).toBe("ironlb.io/node=node-a.example");
-  });
-
-  it("keep long names and label values within the API's limits, distinct", () => {
-    const longNode = `${"n".repeat(200)}.example.com`;
-    expect(statusName("ns", "svc", longNode).length).toBeLessThanOrEqual(253);
-    expect(statusName("ns", "svc", longNode)).not.toBe(statusName("ns", "svd", longNode));
-    const value = labelValueFor(longNode);
-    expect(value.length).toBeLessThanOrEqual(63);
-    expect(value).toMatch(/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/);
-    expect(labelValueFor(`${longNode}x`)).not.toBe(value);
-    expect(labelValueFor("short")).toBe("short");
-  });
-
-  const existing = (d: DesiredL2Status, rv: string, status: unknown = d.status) => ({
-    metadata: { name: d.name, resourceVersion: rv, labels: d.labels },
-    status,
-  });
-  const [webStatus] = desiredStatuses([web], "a") as [DesiredL2Status];
-  const [dbStatus] = desiredStatuses([{ ...web, key: "default/db", name: "db" }], "a") as [DesiredL2Status];
-
-  const cases: {
-    description: string;
-    existing: ReturnType<typeof existing>[];
-    desired: DesiredL2Status[];
-    expected: { create: string[]; update: string[]; delete: string[] };
-  }[] = [
-    {
-      description: "creates what is missing",
-      existing: [],
-      desired: [webStatus],
-      expected: { create: ["default.web.a"], update: [], delete: [] },
-    },
-    {
-      description: "leaves an equal object alone",
-      existing: [existing(webStatus, "5")],
-      desired: [webStatus],
-      expected: { create: [], update: [], delete: [] },
-    },
-    {
-      description: "updates a changed interface list with the object's resourceVersion",
-      existing: [existing(webStatus, "5", { ...webStatus.status, interfaces: [{ name: "eth0" }] })],
-      desired: [webStatus],
-      expected: { create: [], update: ["default.web.a@5"], delete: [] },
-    },
-    {
-      description: "fills an object created without status",
-      existing: [existing(webStatus, "7", null)],
-      desired: [webStatus],
-      expected: { create: [], update: ["default.web.a@7"], delete: [] },
-    },
-    {
-      description: "deletes what is no longer announced",
-      existing: [existing(webStatus, "5"), existing(dbStatus, "6")],
-      desired: [webStatus],
-      expected: { create: [], update: [], delete: ["default.db.a"] },
-    },
-  ];
-  for (const c of cases) {
-    it(`planStatusWrites ${c.description}`, () => {
-      const writes = planStatusWrites(c.existing, c.desired);
-      expect({
-        create: writes.create.map((d) => d.name),
-        update: writes.update.map((u) => `${u.desired.name}@${u.resourceVersion}`),
-        delete: writes.delete,
-      }).toEqual(c.expected);
-    });
-  }
 });
 
 // ---------------------------------------------------------------------------------------------

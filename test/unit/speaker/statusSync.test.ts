@@ -1,16 +1,15 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../../src/runtime/clock.js";
-import {
-  desiredStatuses,
-  type DesiredL2Status,
-  type ExistingL2Status,
-} from "../../../src/speaker/l2Status.js";
-import { StatusSync, type StatusApi } from "../../../src/speaker/statusSync.js";
+import type { ServiceL2StatusStatus } from "../../../src/api/schema/serviceStatus.js";
+import { desiredStatuses } from "../../../src/speaker/l2Status.js";
+import type { StatusObjectApi } from "../../../src/speaker/statusObjectApi.js";
+import type { DesiredObject, ExistingObject } from "../../../src/speaker/statusObjects.js";
+import { StatusObjectSync, StatusSync } from "../../../src/speaker/statusSync.js";
 
-/** A fake API server whose objects the fake informer shows at once. */
-class FakeStatusApi implements StatusApi {
+/** A fake API server holding objects in memory; fails the next `failures` calls. */
+class MemoryApi<S> implements StatusObjectApi<S> {
   readonly objects = new Map<string, { rv: number; status: unknown }>();
-  readonly calls: string[] = [];
+  calls: string[] = [];
   failures = 0;
   private rv = 0;
 
@@ -22,15 +21,20 @@ class FakeStatusApi implements StatusApi {
     }
   }
 
-  create(status: DesiredL2Status): Promise<void> {
-    this.maybeFail(`create ${status.name}`);
-    this.objects.set(status.name, { rv: ++this.rv, status: status.status });
+  list(): Promise<ExistingObject[]> {
+    this.maybeFail("list");
+    return Promise.resolve(this.existing());
+  }
+
+  create(d: DesiredObject<S>): Promise<void> {
+    this.maybeFail(`create ${d.name}`);
+    this.objects.set(d.name, { rv: ++this.rv, status: d.status });
     return Promise.resolve();
   }
 
-  updateStatus(status: DesiredL2Status, resourceVersion: string): Promise<void> {
-    this.maybeFail(`update ${status.name}@${resourceVersion}`);
-    this.objects.set(status.name, { rv: ++this.rv, status: status.status });
+  updateStatus(d: DesiredObject<S>, resourceVersion: string): Promise<void> {
+    this.maybeFail(`update ${d.name}@${resourceVersion}`);
+    this.objects.set(d.name, { rv: ++this.rv, status: d.status });
     return Promise.resolve();
   }
 
@@ -40,7 +44,8 @@ class FakeStatusApi implements StatusApi {
     return Promise.resolve();
   }
 
-  existing(): ExistingL2Status[] {
+  /** What an informer on this API server shows (at once). */
+  existing(): ExistingObject[] {
     return [...this.objects].map(([name, o]) => ({
       metadata: { name, resourceVersion: String(o.rv) },
       status: o.status,
@@ -58,7 +63,7 @@ const svc = (name: string, interfaces: string[]) => ({
 
 function setup(ready = () => true) {
   const clock = new ManualClock();
-  const api = new FakeStatusApi();
+  const api = new MemoryApi<ServiceL2StatusStatus>();
   const sync = new StatusSync({
     api,
     existing: () => api.existing(),
@@ -69,7 +74,7 @@ function setup(ready = () => true) {
   return { clock, api, sync };
 }
 
-describe("StatusSync", () => {
+describe("StatusSync (ServiceL2Status, read back through an informer)", () => {
   it("creates, updates and deletes this node's objects to match the desired list", async () => {
     const { api, sync } = setup();
     sync.desire(desiredStatuses([svc("web", ["eth0"]), svc("db", ["eth0"])], "a"));
@@ -135,5 +140,63 @@ describe("StatusSync", () => {
     await clock.advance(10_000);
     expect(api.calls).toHaveLength(1);
     expect(clock.pendingTimers()).toBe(0);
+  });
+});
+
+const syncs: StatusObjectSync<{ n: number }>[] = [];
+afterEach(() => {
+  for (const s of syncs.splice(0)) s.stop();
+});
+
+function listingSetup() {
+  const clock = new ManualClock();
+  const api = new MemoryApi<{ n: number }>();
+  const sync = new StatusObjectSync({ kind: "Test", api, existing: () => api.list(), clock });
+  syncs.push(sync);
+  return { clock, api, sync };
+}
+
+describe("StatusObjectSync listing the objects on every pass (BGP status kinds)", () => {
+  it("converges on the latest desired list and writes nothing when already there", async () => {
+    const { clock, api, sync } = listingSetup();
+    api.objects.set("stale", { status: { n: 0 }, rv: 100 });
+    sync.desire([{ name: "a", labels: {}, status: { n: 1 } }]);
+    sync.desire([
+      { name: "a", labels: {}, status: { n: 2 } },
+      { name: "b", labels: {}, status: { n: 1 } },
+    ]);
+    await clock.advance(0);
+    await sync.idle();
+    expect(Object.fromEntries([...api.objects].map(([k, v]) => [k, v.status]))).toEqual({
+      a: { n: 2 },
+      b: { n: 1 },
+    });
+    api.calls = [];
+    sync.kick();
+    await sync.idle();
+    expect(api.calls).toEqual(["list"]);
+  });
+
+  it("retries a failed list or write with backoff", async () => {
+    const { clock, api, sync } = listingSetup();
+    api.failures = 2;
+    sync.desire([{ name: "a", labels: {}, status: { n: 1 } }]);
+    await clock.advance(0);
+    expect(api.objects.size).toBe(0);
+    await clock.advance(60_000);
+    await sync.idle();
+    expect(api.calls.slice(0, 2)).toEqual(["list", "list"]);
+    expect(api.objects.get("a")?.status).toEqual({ n: 1 });
+  });
+
+  it("desire([]) then idle() removes every object of the node (cleanup at stop)", async () => {
+    const { api, sync } = listingSetup();
+    sync.desire([{ name: "a", labels: {}, status: { n: 1 } }]);
+    await sync.idle();
+    sync.desire([]);
+    await sync.idle();
+    sync.stop();
+    expect(api.objects.size).toBe(0);
+    expect(api.calls).toEqual(["list", "create a", "list", "delete a"]);
   });
 });
