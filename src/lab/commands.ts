@@ -9,6 +9,9 @@ import { deleteNamespacesSync, listNamespaces } from "./netns.js";
 import { DEFAULT_STATE_DIR } from "./state.js";
 import { curlCommand, gatherStatus, renderStatus } from "./status.js";
 import { l2Layout, teardownOrder } from "./topology.js";
+import { bgpLabLayout, renderRouterView } from "./bgpLab.js";
+import { gatherRouterView } from "./bgpRouter.js";
+import type { LabMode } from "./state.js";
 
 export interface UpFlags {
   readonly nodes: string;
@@ -35,16 +38,21 @@ function parseNodes(text: string): number {
   return nodes;
 }
 
+function parseMode(text: string): LabMode {
+  if (text === "l2" || text === "bgp") return text;
+  throw new LabError(`--mode must be l2 or bgp, got ${text}`);
+}
+
 export async function up(flags: UpFlags): Promise<void> {
   requireRoot();
-  if (flags.mode !== "l2") throw new LabError(`--mode ${flags.mode} is not available yet (only l2)`);
+  const mode = parseMode(flags.mode);
   const nodes = parseNodes(flags.nodes);
   const started = performance.now();
   let lab: Lab;
   try {
     lab = await Lab.start({
       nodes,
-      mode: "l2",
+      mode,
       stateDir: flags.stateDir,
       ...(flags.prefix === undefined ? {} : { prefix: flags.prefix }),
       ownership: "detached",
@@ -54,11 +62,11 @@ export async function up(flags: UpFlags): Promise<void> {
       },
     });
   } catch (error) {
-    if (error instanceof LabAlreadyUpError && error.state.nodes === nodes) {
+    if (error instanceof LabAlreadyUpError && error.state.nodes === nodes && error.state.mode === mode) {
       const attached = Lab.attach(flags.stateDir);
       if (attached !== undefined && attached.health().every((p) => p.running)) {
         write(`the lab is already up (nothing changed):\n`);
-        write(renderStatus(await gatherStatus(attached), attached.layout.clientNetns));
+        write(await statusText(attached));
         return;
       }
     }
@@ -66,15 +74,34 @@ export async function up(flags: UpFlags): Promise<void> {
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const ips = await lab.waitForServiceIPs(DEMO_SERVICE.name);
-  const announcer = await lab.waitForAnnouncer(DEMO_SERVICE.name).catch(() => "nobody yet");
+  const bgp = lab.bgp;
+  const nodeLines = lab.layout.nodes.map(
+    (n) => `  ${n.nodeName}: ${n.ipv4}, ${n.ipv6} (namespace ${n.netns})`,
+  );
+  let serviceLines: string[];
+  if (bgp === undefined) {
+    const announcer = await lab.waitForAnnouncer(DEMO_SERVICE.name).catch(() => "nobody yet");
+    serviceLines = [
+      `demo Service ${DEMO_SERVICE.namespace}/${DEMO_SERVICE.name}: ${ips.join(", ")}, announced by ${announcer}`,
+      "reach it from the client namespace (each backend answers with its node's name):",
+    ];
+  } else {
+    serviceLines = [
+      `router ${bgp.routerNetns}: BIRD 2 at 192.0.2.1 / 2001:db8:1::1, eBGP with every node over IPv4 and IPv6`,
+      `client ${bgp.clientNetns}: ${bgp.clientAddresses.ipv4}, ${bgp.clientAddresses.ipv6} (behind the router)`,
+      `demo Service ${DEMO_SERVICE.namespace}/${DEMO_SERVICE.name}: ${ips.join(", ")}, advertised by every node`,
+      ...renderRouterView(await gatherRouterView(bgp, lab.stateDir)),
+      "reach it from the client namespace through the router (ECMP: the answering node's name varies by flow):",
+    ];
+  }
   const lines = [
-    `lab up in ${seconds} s: ${lab.layout.nodes.length} nodes, state in ${lab.stateDir}`,
-    ...lab.layout.nodes.map((n) => `  ${n.nodeName}: ${n.ipv4}, ${n.ipv6} (namespace ${n.netns})`),
-    `demo Service ${DEMO_SERVICE.namespace}/${DEMO_SERVICE.name}: ${ips.join(", ")}, announced by ${announcer}`,
-    "reach it from the client namespace (each backend answers with its node's name):",
+    `lab up in ${seconds} s: ${bgp === undefined ? "" : "mode bgp, "}${lab.layout.nodes.length} nodes, state in ${lab.stateDir}`,
+    ...nodeLines,
+    ...serviceLines,
     ...ips.map((ip) => `  ${curlCommand(lab.layout.clientNetns, ip)}`),
     `kubeconfig: ${lab.state.adminKubeconfig ?? "?"}`,
     `logs: ${lab.stateDir}/logs/`,
+    ...(bgp === undefined ? [] : [`the router's routes: birdc -s ${lab.router().socket} show route`]),
     "next: ironlb lab status | ironlb lab down",
   ];
   write(`${lines.join("\n")}\n`);
@@ -90,7 +117,21 @@ export async function status(flags: StateFlags): Promise<void> {
   }
   const current = await gatherStatus(lab);
   write(renderStatus(current, lab.layout.clientNetns));
-  if (current.processes.some((p) => !p.running) || current.apiError !== undefined) process.exitCode = 1;
+  const bgp = lab.bgp;
+  let routerDown = false;
+  if (bgp !== undefined) {
+    const view = await gatherRouterView(bgp, lab.stateDir);
+    write(`${renderRouterView(view).join("\n")}\n`);
+    routerDown = view.error !== undefined;
+  }
+  if (current.processes.some((p) => !p.running) || current.apiError !== undefined || routerDown)
+    process.exitCode = 1;
+}
+
+async function statusText(lab: Lab): Promise<string> {
+  const bgp = lab.bgp;
+  const router = bgp === undefined ? [] : renderRouterView(await gatherRouterView(bgp, lab.stateDir));
+  return renderStatus(await gatherStatus(lab), lab.layout.clientNetns) + router.map((l) => `${l}\n`).join("");
 }
 
 export async function down(flags: StateFlags): Promise<void> {
@@ -106,7 +147,12 @@ export async function down(flags: StateFlags): Promise<void> {
     // The default lab lost its state file (e.g. /run was cleared by a reboot of a container):
     // its namespaces carry fixed names, so they can still be found. Never done for another
     // state directory, whose lab may use other names while the default lab runs.
-    const fixed = teardownOrder(l2Layout({ nodes: MAX_NODES, secondLink: true }).topology);
+    const fixed = [
+      ...new Set([
+        ...teardownOrder(l2Layout({ nodes: MAX_NODES, secondLink: true }).topology),
+        ...teardownOrder(bgpLabLayout({ nodes: MAX_NODES }).topology),
+      ]),
+    ];
     const present = new Set(listNamespaces());
     removed = fixed.filter((name) => present.has(name));
     deleteNamespacesSync(removed);

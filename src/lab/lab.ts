@@ -67,6 +67,9 @@ import {
   type ProcessRecord,
 } from "./processes.js";
 import { ProbeSession, type ProbeMode } from "./probeSession.js";
+import { bgpDemoService, bgpLabLayout, bgpLabObjects, type BgpLabLayout } from "./bgpLab.js";
+import { labBird, startLabBird, waitForRouterEcmp } from "./bgpRouter.js";
+import type { BirdRouter } from "./routerBird.js";
 import {
   DEFAULT_STATE_DIR,
   readState,
@@ -80,6 +83,10 @@ import { l2Layout, teardownOrder, type L2Layout, type LabNode } from "./topology
 export interface LabOptions {
   /** Node namespaces, each with a speaker and a backend; default 3. */
   readonly nodes?: number;
+  /**
+   * "l2" (default): one LAN, speakers answer ARP/NDP. "bgp": a BIRD router namespace between the
+   * LAN and the client network, speakers peer with it, the router spreads flows over the nodes.
+   */
   readonly mode?: LabMode;
   /** Namespace name prefix; default "ilb-" (the CLI's lab). Tests use their own. */
   readonly prefix?: string;
@@ -148,7 +155,22 @@ export const processNames = {
   controller: "controller",
   speaker: (node: string) => `speaker-${node}`,
   agent: (node: string) => `agent-${node}`,
+  router: "router",
 } as const;
+
+/** The network of a lab of `mode`. */
+function layoutFor(
+  mode: LabMode,
+  options: { nodes: number; prefix?: string | undefined; secondLink?: boolean | undefined },
+): L2Layout | BgpLabLayout {
+  const prefix = options.prefix === undefined ? {} : { prefix: options.prefix };
+  if (mode === "bgp") return bgpLabLayout({ nodes: options.nodes, ...prefix });
+  return l2Layout({
+    nodes: options.nodes,
+    ...prefix,
+    ...(options.secondLink === undefined ? {} : { secondLink: options.secondLink }),
+  });
+}
 
 const elapsed = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
@@ -161,12 +183,24 @@ export class Lab {
   private stopped = false;
 
   private constructor(
-    readonly layout: L2Layout,
+    readonly layout: L2Layout | BgpLabLayout,
     private current: LabState,
     private readonly options: LabOptions,
   ) {}
 
   // --- identity and handles
+
+  /** The BGP lab's layout (router, client network); undefined for a Layer 2 lab. */
+  get bgp(): BgpLabLayout | undefined {
+    return "routerNetns" in this.layout ? this.layout : undefined;
+  }
+
+  /** The BGP lab's BIRD, for birdc queries (`show route`, sessions). */
+  router(): BirdRouter {
+    const bgp = this.bgp;
+    if (bgp === undefined) throw new LabError("this lab has no router (it is not a BGP lab)");
+    return labBird(bgp, this.stateDir);
+  }
 
   get state(): LabState {
     return this.current;
@@ -241,10 +275,10 @@ export class Lab {
         existing,
       );
     }
-    const layout = l2Layout({
+    const layout = layoutFor(options.mode ?? "l2", {
       nodes: options.nodes ?? 3,
-      ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
-      ...(options.secondLink === undefined ? {} : { secondLink: options.secondLink }),
+      prefix: options.prefix,
+      secondLink: options.secondLink,
     });
     const namespaces = teardownOrder(layout.topology);
     const present = new Set(listNamespaces());
@@ -320,8 +354,12 @@ export class Lab {
   static attach(stateDir = DEFAULT_STATE_DIR): Lab | undefined {
     const state = readState(stateDir);
     if (state === undefined) return undefined;
-    const layout = l2Layout({ nodes: state.nodes, prefix: state.prefix, secondLink: state.secondLink });
-    return new Lab(layout, state, { ownership: "detached", stateDir });
+    const layout = layoutFor(state.mode, {
+      nodes: state.nodes,
+      prefix: state.prefix,
+      secondLink: state.secondLink,
+    });
+    return new Lab(layout, state, { ownership: "detached", stateDir, mode: state.mode });
   }
 
   private progress(message: string): void {
@@ -376,6 +414,11 @@ export class Lab {
     this.progress(
       `network built: ${this.layout.topology.namespaces.length} namespaces (${elapsed(started)})`,
     );
+    const bgp = this.bgp;
+    if (bgp !== undefined) {
+      await startLabBird(bgp, this.stateDir, (spec) => this.spawn(spec), this.readyTimeout());
+      this.progress(`router ${bgp.routerNetns}: BIRD up (${elapsed(started)})`);
+    }
 
     await this.startControlPlane(binaries.dir);
     this.progress(
@@ -386,9 +429,16 @@ export class Lab {
     await ensureNamespace(clients, IRONLB_NAMESPACE);
     await installCrds(clients, this.readyTimeout());
     await registerNodes(clients, this.layout.nodes);
-    await applyIronlbObject(clients, poolObject());
-    await applyIronlbObject(clients, l2AdvertisementObject(this.options.l2Advertisement));
-    this.progress(`CRDs, Nodes, IPAddressPool and L2Advertisement applied (${elapsed(started)})`);
+    if (bgp === undefined) {
+      await applyIronlbObject(clients, poolObject());
+      await applyIronlbObject(clients, l2AdvertisementObject(this.options.l2Advertisement));
+      this.progress(`CRDs, Nodes, IPAddressPool and L2Advertisement applied (${elapsed(started)})`);
+    } else {
+      for (const object of bgpLabObjects()) await applyIronlbObject(clients, object);
+      this.progress(
+        `CRDs, Nodes, IPAddressPool, BGPPeers and BGPAdvertisement applied (${elapsed(started)})`,
+      );
+    }
 
     this.startController();
     const agents = this.layout.nodes.map((node) => this.startAgent(node));
@@ -402,9 +452,14 @@ export class Lab {
     );
 
     if (this.options.demoService !== false) {
-      await this.createService({ ...DEMO_SERVICE });
-      const ips = await this.waitForServiceIPs(DEMO_SERVICE.name);
-      if (this.options.speakers !== false) await this.waitForAnnouncer(DEMO_SERVICE.name);
+      await this.createService(
+        bgp === undefined ? { ...DEMO_SERVICE } : bgpDemoService(DEMO_SERVICE.name, DEMO_SERVICE.namespace),
+      );
+      const ips = await this.waitForServiceIPs(DEMO_SERVICE.name, DEMO_SERVICE.namespace, { count: 2 });
+      if (this.options.speakers !== false) {
+        if (bgp === undefined) await this.waitForAnnouncer(DEMO_SERVICE.name);
+        else await waitForRouterEcmp(bgp, ips, this.layout.nodes.length, this.readyTimeout());
+      }
       this.progress(
         `demo Service ${DEMO_SERVICE.namespace}/${DEMO_SERVICE.name}: ${ips.join(", ")} (${elapsed(started)})`,
       );
@@ -563,6 +618,10 @@ export class Lab {
         "--log-level",
         this.logLevel(),
         ...this.membershipArgs(),
+        // Graceful restart's memory (the Pod's emptyDir in a cluster): a restarted speaker sets the R bit.
+        ...(this.bgp === undefined
+          ? []
+          : ["--bgp-state-dir", join(this.stateDir, "bgp-state", node.nodeName)]),
         ...(this.options.speakerArgs ?? []),
       ],
     });
@@ -779,7 +838,11 @@ export class Lab {
     if (this.stopped) return [];
     this.stopped = true;
     const order = (record: ProcessRecord): number =>
-      record.name === processNames.controlPlane ? 2 : record.name === processNames.controller ? 1 : 0;
+      record.name === processNames.controlPlane
+        ? 2
+        : record.name === processNames.controller || record.name === processNames.router
+          ? 1
+          : 0;
     const records = [...this.current.processes].sort((a, b) => order(a) - order(b));
     const byRank = [0, 1, 2].map((rank) => records.filter((r) => order(r) === rank));
     for (const group of byRank) {

@@ -11,7 +11,7 @@ import type { ProcessRecord } from "./processes.js";
 export const DEFAULT_STATE_DIR = "/run/ironlb-lab";
 export const STATE_FILE_NAME = "state.json";
 
-export type LabMode = "l2";
+export type LabMode = "l2" | "bgp";
 export type LabPhase = "starting" | "up";
 
 export interface LabState {
@@ -74,7 +74,7 @@ function isLabState(value: unknown): value is LabState {
   const v = value as Partial<Record<keyof LabState, unknown>>;
   return (
     v.version === 1 &&
-    v.mode === "l2" &&
+    (v.mode === "l2" || v.mode === "bgp") &&
     typeof v.prefix === "string" &&
     typeof v.nodes === "number" &&
     Array.isArray(v.namespaces) &&

@@ -4,7 +4,7 @@
  */
 import { isIP } from "node:net";
 import type { KubeClients } from "../k8s/client.js";
-import { announcements, speakerLeases, type Announcement } from "./cluster.js";
+import { announcements, IRONLB_NAMESPACE, speakerLeases, type Announcement } from "./cluster.js";
 import type { Lab } from "./lab.js";
 import type { LabState } from "./state.js";
 
@@ -73,6 +73,39 @@ async function loadBalancerServices(clients: KubeClients): Promise<
     }));
 }
 
+interface ServiceBGPStatusLike {
+  readonly status?: {
+    readonly node?: string;
+    readonly serviceName?: string;
+    readonly serviceNamespace?: string;
+    readonly peers?: readonly string[];
+  };
+}
+
+/** Who advertises what over BGP, from the speakers' ServiceBGPStatus objects (peers as "interfaces"). */
+export async function bgpAnnouncements(clients: KubeClients): Promise<Announcement[]> {
+  const list = (await clients.customObjects.listNamespacedCustomObject({
+    group: "ironlb.io",
+    version: "v1beta1",
+    namespace: IRONLB_NAMESPACE,
+    plural: "servicebgpstatuses",
+  })) as { items?: ServiceBGPStatusLike[] };
+  return (list.items ?? [])
+    .flatMap(({ status }): Announcement[] =>
+      status?.node === undefined || status.serviceName === undefined
+        ? []
+        : [
+            {
+              serviceNamespace: status.serviceNamespace ?? "",
+              serviceName: status.serviceName,
+              node: status.node,
+              interfaces: [...(status.peers ?? [])].sort(),
+            },
+          ],
+    )
+    .sort((a, b) => a.node.localeCompare(b.node));
+}
+
 export async function gatherStatus(lab: Lab, now: Date = new Date()): Promise<LabStatus> {
   const base = { state: lab.state, processes: lab.health() };
   if (lab.state.adminKubeconfig === undefined) return { ...base, apiError: "control plane not started" };
@@ -80,7 +113,7 @@ export async function gatherStatus(lab: Lab, now: Date = new Date()): Promise<La
     const [leases, services, announced] = await Promise.all([
       speakerLeases(lab.clients),
       loadBalancerServices(lab.clients),
-      announcements(lab.clients),
+      lab.state.mode === "bgp" ? bgpAnnouncements(lab.clients) : announcements(lab.clients),
     ]);
     const ages: Record<string, number> = {};
     for (const [node, renewed] of leases) {
@@ -122,13 +155,15 @@ export function renderStatus(status: LabStatus, clientNetns: string): string {
     `speaker Leases: ${nodes.length === 0 ? "none" : nodes.map((n) => `${n} renewed ${(ages[n] ?? 0).toFixed(1)} s ago`).join(", ")}`,
   );
   const services = status.services ?? [];
+  // Layer 2 lists the interfaces a node answers on; BGP the peers it advertises to.
+  const via = state.mode === "bgp" ? "to " : "";
   lines.push(services.length === 0 ? "LoadBalancer Services: none" : "LoadBalancer Services:");
   for (const service of services) {
     const who =
       service.announcedBy.length === 0
         ? "not announced"
         : service.announcedBy
-            .map((a) => `${a.node}${a.interfaces.length > 0 ? ` (${a.interfaces.join(", ")})` : ""}`)
+            .map((a) => `${a.node}${a.interfaces.length > 0 ? ` (${via}${a.interfaces.join(", ")})` : ""}`)
             .join(" and ");
     const ips = service.ips.length === 0 ? "<pending>" : service.ips.join(", ");
     lines.push(
