@@ -2,7 +2,10 @@
  * The Layer 2 announcer: owns the responder sockets (one ARP and one NDP socket per interface
  * that has something to announce), answers requests with the pure responders, and tells the
  * LAN about addresses that just became ours (gratuitous ARP, unsolicited NA, repeated on the
- * takeover schedule until done or the address is no longer ours).
+ * takeover schedule until done or the address is no longer ours). When another host claims one
+ * of our addresses (its gratuitous ARP, ARP reply or Neighbor Advertisement), the address is
+ * announced again (claimDefense.ts), so a late claim by a node that has just lost it does not
+ * leave the clients pointing there.
  *
  * apply() takes the desired announcements; the difference from what is active comes from
  * planAnnouncer(). Sockets and time are injected (AnnouncerIO, Clock), so everything but the
@@ -38,6 +41,7 @@ import {
   TakeoverSchedule,
   unsolicitedAdvertisement,
 } from "./responderTakeover.js";
+import { arpClaim, ClaimDefence, DEFAULT_DEFENCE_HOLD_OFF_MS, ndpClaim } from "./claimDefense.js";
 
 // ---------------------------------------------------------------------------------------------
 // Injected edges
@@ -89,6 +93,8 @@ export interface AnnouncerMetrics {
   /** A received packet not answered, by reason (decode reasons, "not-announced", "handler-error"…). */
   dropped(protocol: PortFamily, reason: string): void;
   sendFailed(ifname: string, kind: "response" | "gratuitous"): void;
+  /** Another host claimed an address we announce (answered by announcing it again). */
+  claimSeen?(ip: string, ifname: string): void;
 }
 
 export const noAnnouncerMetrics: AnnouncerMetrics = {
@@ -106,6 +112,8 @@ export interface AnnouncerOptions {
   readonly logger?: Logger;
   /** Takeover send times after an address becomes ours; default DEFAULT_TAKEOVER_OFFSETS_MS. */
   readonly takeoverOffsetsMs?: readonly number[];
+  /** Minimum time between two re-announcements of a claimed address; default 1 s. */
+  readonly defenceHoldOffMs?: number;
   /** Called when a socket reports a receive error (the caller may rescan links). */
   readonly onPortError?: (ifname: string, family: PortFamily, error: Error) => void;
   /** Retry delays after a socket failed to open; default 1 s doubling to 30 s. */
@@ -128,6 +136,7 @@ export class Announcer {
   private readonly interfaces = new Map<string, LiveInterface>();
   private announced = new AnnouncementSet([]);
   private readonly schedule: TakeoverSchedule;
+  private readonly defence: ClaimDefence;
   private readonly clock: Clock;
   private readonly metrics: AnnouncerMetrics;
   private takeoverTimer: TimerHandle | undefined;
@@ -140,6 +149,7 @@ export class Announcer {
     this.clock = options.clock ?? systemClock;
     this.metrics = options.metrics ?? noAnnouncerMetrics;
     this.schedule = new TakeoverSchedule(options.takeoverOffsetsMs ?? DEFAULT_TAKEOVER_OFFSETS_MS);
+    this.defence = new ClaimDefence(options.defenceHoldOffMs ?? DEFAULT_DEFENCE_HOLD_OFF_MS);
     const initialMs = options.retryInitialMs ?? 1000;
     this.retryBackoff = new Backoff(
       { initialMs, maxMs: Math.max(initialMs, options.retryMaxMs ?? 30_000) },
@@ -197,9 +207,10 @@ export class Announcer {
     return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
-  /** Whether a takeover announcement for `ip` on `ifname` is still scheduled. */
+  /** Whether a takeover announcement (or a defence of a claimed address) for `ip` on `ifname` is still scheduled. */
   takeoverPending(ifname: string, ip: IPAddr): boolean {
-    return this.schedule.isActive(takeoverKey(ifname, ipKey(ip)));
+    const key = takeoverKey(ifname, ipKey(ip));
+    return this.schedule.isActive(key) || this.defence.isPending(key);
   }
 
   /** Stop answering: every socket closed, every timer cancelled. Idempotent. */
@@ -207,7 +218,10 @@ export class Announcer {
     if (this.closed) return;
     this.closed = true;
     for (const entry of this.interfaces.values()) {
-      for (const key of entry.ips.keys()) this.schedule.stop(takeoverKey(entry.link.name, key));
+      for (const key of entry.ips.keys()) {
+        this.schedule.stop(takeoverKey(entry.link.name, key));
+        this.defence.stop(takeoverKey(entry.link.name, key));
+      }
       this.safeClose(entry.arp, entry.link.name, "arp");
       this.safeClose(entry.ndp, entry.link.name, "ndp");
     }
@@ -329,7 +343,9 @@ export class Announcer {
     if (entry === undefined) return;
     const key = ipKey(ip);
     if (!entry.ips.delete(key)) return;
+    // Nothing more is said about an address the moment it stops being ours.
     this.schedule.stop(takeoverKey(ifname, key));
+    this.defence.stop(takeoverKey(ifname, key));
     if (ip.family === "IPv6" && entry.ndp !== undefined) {
       try {
         entry.ndp.leaveGroup(solicitedNodeAddress(ip));
@@ -368,7 +384,10 @@ export class Announcer {
   private armTakeoverTimer(): void {
     if (this.takeoverTimer !== undefined) this.clock.clearTimeout(this.takeoverTimer);
     this.takeoverTimer = undefined;
-    const next = this.schedule.nextDueAt();
+    const takeover = this.schedule.nextDueAt();
+    const defence = this.defence.nextDueAt();
+    const next =
+      takeover === undefined ? defence : defence === undefined ? takeover : Math.min(takeover, defence);
     if (next === undefined || this.closed) return;
     this.takeoverTimer = this.clock.setTimeout(
       () => {
@@ -380,7 +399,9 @@ export class Announcer {
   }
 
   private sendDueTakeovers(): void {
-    for (const key of this.schedule.due(this.clock.now())) {
+    const now = this.clock.now();
+    for (const key of new Set([...this.schedule.due(now), ...this.defence.due(now)])) {
+      // Checked against what is ours right now, whatever was scheduled.
       const separator = key.indexOf("|");
       const entry = this.interfaces.get(key.slice(0, separator));
       const ip = entry?.ips.get(key.slice(separator + 1));
@@ -388,6 +409,14 @@ export class Announcer {
       this.sendTakeover(entry, ip);
     }
     this.armTakeoverTimer();
+  }
+
+  /** Another host claimed `ip` on `ifname`: announce it again (at once, or after the hold-off). */
+  private claimSeen(ifname: string, ip: IPAddr): void {
+    const text = ipKey(ip);
+    this.metrics.claimSeen?.(text, ifname);
+    this.options.logger?.debug({ interface: ifname, ip: text }, "another host claims an announced address");
+    this.defence.claimed(takeoverKey(ifname, text), this.clock.now());
   }
 
   private sendTakeover(entry: LiveInterface, ip: IPAddr): void {
@@ -419,10 +448,17 @@ export class Announcer {
     const entry = this.interfaces.get(ifname);
     const port = entry?.arp;
     if (entry === undefined || port === undefined) return;
+    let claims = 0;
     for (const frame of frames) {
       let decision: ArpDecision;
       try {
-        decision = respondToArp(frame.data, { name: ifname, mac: entry.link.mac }, this.announced);
+        const iface = { name: ifname, mac: entry.link.mac };
+        const claimed = arpClaim(frame.data, iface, this.announced);
+        if (claimed !== undefined) {
+          this.claimSeen(ifname, claimed);
+          claims++;
+        }
+        decision = respondToArp(frame.data, iface, this.announced);
       } catch (error) {
         this.handlerError("arp", ifname, error);
         continue;
@@ -441,6 +477,7 @@ export class Announcer {
         this.options.logger?.debug({ interface: ifname, ip: text, err: error }, "ARP reply send failed");
       }
     }
+    if (claims > 0) this.armTakeoverTimer();
   }
 
   private receiveNdp(ifname: string, messages: readonly AnnouncerIcmp6[]): void {
@@ -448,14 +485,19 @@ export class Announcer {
     const port = entry?.ndp;
     const linkLocal = entry?.link.linkLocal;
     if (entry === undefined || port === undefined || linkLocal === undefined) return;
+    let claims = 0;
     for (const message of messages) {
       let decision: NdpDecision;
       try {
-        decision = respondToNeighborSolicitation(
-          message,
-          { name: ifname, mac: entry.link.mac, sourceAddress: linkLocal },
-          this.announced,
-        );
+        const iface = { name: ifname, mac: entry.link.mac, sourceAddress: linkLocal };
+        // Advertisements are listened to for claims only; they are never answered.
+        const claim = ndpClaim(message, iface, this.announced);
+        if (claim.kind === "claim") {
+          this.claimSeen(ifname, claim.ip);
+          claims++;
+        }
+        if (claim.kind !== "not-advertisement") continue;
+        decision = respondToNeighborSolicitation(message, iface, this.announced);
       } catch (error) {
         this.handlerError("ndp", ifname, error);
         continue;
@@ -474,6 +516,7 @@ export class Announcer {
         this.options.logger?.debug({ interface: ifname, ip: text, err: error }, "NA send failed");
       }
     }
+    if (claims > 0) this.armTakeoverTimer();
   }
 
   private handlerError(protocol: PortFamily, ifname: string, error: unknown): void {

@@ -3,7 +3,8 @@
  * ironlb_layer2_requests_received{ip,interface}, ironlb_layer2_responses_sent{ip,interface},
  * ironlb_layer2_gratuitous_sent{ip}, plus ironlb_layer2_packets_dropped{protocol,reason} (the
  * bounded set of reasons a received packet got no answer) and
- * ironlb_layer2_send_errors{interface,kind}.
+ * ironlb_layer2_send_errors{interface,kind}, and ironlb_layer2_claims_seen{ip,interface} (another host
+ * claimed an announced address; it is announced again).
  */
 import { Counter, type Registry } from "prom-client";
 import type { AnnouncerMetrics } from "./announcer.js";
@@ -39,6 +40,12 @@ export function announcerPromMetrics(registry: Registry): AnnouncerMetrics {
     labelNames: ["interface", "kind"],
     registers: [registry],
   });
+  const claims = new Counter({
+    name: "ironlb_layer2_claims_seen",
+    help: "Gratuitous ARP, ARP replies or Neighbor Advertisements from another host for an announced address",
+    labelNames: ["ip", "interface"],
+    registers: [registry],
+  });
   return {
     requestReceived: (ip, ifname) => {
       requests.inc({ ip, interface: ifname });
@@ -54,6 +61,9 @@ export function announcerPromMetrics(registry: Registry): AnnouncerMetrics {
     },
     sendFailed: (ifname, kind) => {
       sendErrors.inc({ interface: ifname, kind });
+    },
+    claimSeen: (ip, ifname) => {
+      claims.inc({ ip, interface: ifname });
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { Icmp6Socket, PacketSocket } from "../native/index.js";
 import { ETHERTYPE_ARP } from "./codec/ethernet.js";
-import { ICMPV6_NEIGHBOR_SOLICITATION } from "./codec/ndp.js";
+import { ICMPV6_NEIGHBOR_ADVERTISEMENT, ICMPV6_NEIGHBOR_SOLICITATION } from "./codec/ndp.js";
 import type { AnnouncerIO } from "./announcer.js";
 
 export const nativeAnnouncerIO: AnnouncerIO = {
@@ -19,7 +19,8 @@ export const nativeAnnouncerIO: AnnouncerIO = {
   openNdp: (link, { onReceive, onError }) =>
     Icmp6Socket.open({
       interface: link.ifindex,
-      icmpTypes: [ICMPV6_NEIGHBOR_SOLICITATION],
+      // Solicitations to answer; advertisements to notice another host claiming our addresses.
+      icmpTypes: [ICMPV6_NEIGHBOR_SOLICITATION, ICMPV6_NEIGHBOR_ADVERTISEMENT],
       onMessages: onReceive,
       onError,
     }),

@@ -3,7 +3,12 @@ import { decodeArp, encodeArp } from "../../../src/l2/codec/arp.js";
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP } from "../../../src/l2/codec/ethernet.js";
 import { solicitedNodeAddress } from "../../../src/l2/codec/ipv6.js";
 import { BROADCAST_MAC, ZERO_MAC } from "../../../src/l2/codec/mac.js";
-import { decodeNdp, encodeNeighborSolicitation } from "../../../src/l2/codec/ndp.js";
+import {
+  decodeNdp,
+  encodeNeighborAdvertisement,
+  encodeNeighborSolicitation,
+} from "../../../src/l2/codec/ndp.js";
+import { ALL_NODES_IPV6 } from "../../../src/l2/codec/ipv6.js";
 import {
   Announcer,
   AnnouncerClosedError,
@@ -254,6 +259,9 @@ class RecordingMetrics implements AnnouncerMetrics {
   }
   gratuitousSent(ip: string): void {
     this.events.push(`gratuitous ${ip}`);
+  }
+  claimSeen(ip: string, ifname: string): void {
+    this.events.push(`claim ${ip} ${ifname}`);
   }
   dropped(protocol: string, reason: string): void {
     this.events.push(`dropped ${protocol} ${reason}`);
@@ -534,5 +542,170 @@ describe("Announcer", () => {
     expect(io.openArpPort.bind(io, "eth0")).toThrow();
     expect(() => announcer.apply([])).toThrow(AnnouncerClosedError);
     announcer.close();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Failback: nothing is said about an address once it is not ours; claims by others are answered
+
+const OTHER_MAC = "02:00:5e:00:53:09";
+
+function foreignGratuitousArp(target: IPAddr): Buffer {
+  return encodeEthernet({
+    destination: BROADCAST_MAC,
+    source: OTHER_MAC,
+    etherType: ETHERTYPE_ARP,
+    payload: encodeArp({
+      operation: "request",
+      senderMac: OTHER_MAC,
+      senderIp: target,
+      targetMac: ZERO_MAC,
+      targetIp: target,
+    }),
+  });
+}
+
+function foreignAdvertisement(target: IPAddr): AnnouncerIcmp6 {
+  const addressing = { source: ip("fe80::9"), destination: ALL_NODES_IPV6, hopLimit: 255 };
+  return {
+    data: encodeNeighborAdvertisement(
+      { target, solicited: false, override: true, targetLinkLayer: OTHER_MAC },
+      addressing,
+    ),
+    ...addressing,
+  };
+}
+
+/** Takeover packets sent for `target`, as times (ms after the start) of each send. */
+function sendTimes(log: { at: number; ip: string }[], target: IPAddr): number[] {
+  return log.filter((e) => e.ip === formatIP(target)).map((e) => e.at);
+}
+
+describe("Announcer: takeover repeats end the moment the address stops being ours", () => {
+  // Offsets 0, 500, 1000, 2000, 4000 (the defaults); the address goes at `removeAt` ms.
+  const cases: { description: string; removeAt: number; how: "apply" | "link-gone"; expected: number[] }[] = [
+    {
+      description: "removed before the first repeat: only the initial send",
+      removeAt: 100,
+      how: "apply",
+      expected: [0],
+    },
+    {
+      description: "removed at the very instant a repeat is due: that repeat is not sent",
+      removeAt: 2000,
+      how: "apply",
+      expected: [0, 500, 1000],
+    },
+    { description: "removed between repeats", removeAt: 3000, how: "apply", expected: [0, 500, 1000, 2000] },
+    {
+      description: "the interface leaves the plan (link down): no repeat on it",
+      removeAt: 700,
+      how: "link-gone",
+      expected: [0, 500],
+    },
+  ];
+  for (const c of cases) {
+    it(c.description, async () => {
+      const { io, announcer, clock, metrics } = setup([0, 500, 1000, 2000, 4000]);
+      const start = clock.now();
+      const log: { at: number; ip: string }[] = [];
+      const original = metrics.gratuitousSent.bind(metrics);
+      metrics.gratuitousSent = (sent: string) => {
+        log.push({ at: clock.now() - start, ip: sent });
+        original(sent);
+      };
+      announcer.apply([on(eth0, VIP4, VIP4B)]);
+      // A removal scheduled before the takeover timer for the same instant runs first.
+      clock.setTimeout(() => {
+        announcer.apply(c.how === "apply" ? [on(eth0, VIP4B)] : []);
+      }, c.removeAt);
+      await clock.advance(10_000);
+      // Each send is one request and one reply form.
+      expect(sendTimes(log, VIP4).filter((_, i) => i % 2 === 0)).toEqual(c.expected);
+      expect(announcer.takeoverPending("eth0", VIP4)).toBe(false);
+      expect(io.arp.length).toBeGreaterThan(0);
+    });
+  }
+
+  it("a late timer checks what is ours at send time, not what was scheduled", async () => {
+    const { io, announcer, clock } = setup([0, 500]);
+    announcer.apply([on(eth0, VIP4)]);
+    await clock.advance(0);
+    const port = io.openArpPort("eth0");
+    expect(port.sent).toHaveLength(2);
+    // Gone and back on another interface before the repeat is due: nothing more on eth0.
+    announcer.apply([on(eth1, VIP4)]);
+    await clock.advance(2000);
+    expect(port.sent).toHaveLength(2);
+    expect(io.openArpPort("eth1").sent).toHaveLength(4);
+  });
+});
+
+describe("Announcer: another host claiming one of our addresses", () => {
+  it("re-announces at once, and after the hold-off for a claim during it (IPv4)", async () => {
+    const { io, announcer, clock, metrics } = setup([0]);
+    announcer.apply([on(eth0, VIP4)]);
+    await clock.advance(5000);
+    const port = io.openArpPort("eth0");
+    port.sent.length = 0;
+    port.callbacks.onReceive([{ data: foreignGratuitousArp(VIP4) }]);
+    await clock.advance(0);
+    expect(
+      port.sent.map((f) => arpOf(f)).map((a) => `${a.operation} ${formatIP(a.senderIp)} ${a.senderMac}`),
+    ).toEqual([`request 192.0.2.200 ${eth0.mac}`, `reply 192.0.2.200 ${eth0.mac}`]);
+    expect(metrics.count("claim 192.0.2.200 eth0")).toBe(1);
+    // A second claim 300 ms later is answered when the hold-off ends, not before.
+    await clock.advance(300);
+    port.callbacks.onReceive([{ data: foreignGratuitousArp(VIP4) }]);
+    await clock.advance(699);
+    expect(port.sent).toHaveLength(2);
+    await clock.advance(1);
+    expect(port.sent).toHaveLength(4);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it("re-announces an IPv6 address claimed by another host's advertisement, which is never answered", async () => {
+    const { io, announcer, clock, metrics } = setup([0]);
+    announcer.apply([on(eth0, VIP6)]);
+    await clock.advance(5000);
+    const port = io.openNdpPort("eth0");
+    port.sent.length = 0;
+    port.callbacks.onReceive([foreignAdvertisement(VIP6)]);
+    await clock.advance(0);
+    expect(port.sent).toHaveLength(1);
+    const [sent] = port.sent;
+    if (sent === undefined) throw new Error("nothing sent");
+    expect(decodeNdp(sent.message, { ...sent, hopLimit: 255 })).toMatchObject({
+      ok: true,
+      value: { kind: "neighbor-advertisement", target: VIP6, override: true, targetLinkLayer: eth0.mac },
+    });
+    expect(metrics.count("dropped")).toBe(0);
+  });
+
+  it("does not defend an address that stopped being ours before the defence was due", async () => {
+    const { io, announcer, clock } = setup([0]);
+    announcer.apply([on(eth0, VIP4)]);
+    await clock.advance(5000);
+    const port = io.openArpPort("eth0");
+    port.callbacks.onReceive([{ data: foreignGratuitousArp(VIP4) }]);
+    await clock.advance(0);
+    port.callbacks.onReceive([{ data: foreignGratuitousArp(VIP4) }]); // defence due in 1 s
+    const sent = port.sent.length;
+    announcer.apply([]);
+    expect(announcer.takeoverPending("eth0", VIP4)).toBe(false);
+    await clock.advance(5000);
+    expect(port.sent).toHaveLength(sent);
+  });
+
+  it("ignores claims for addresses it does not announce", async () => {
+    const { io, announcer, clock, metrics } = setup([0]);
+    announcer.apply([on(eth0, VIP4)]);
+    await clock.advance(5000);
+    const port = io.openArpPort("eth0");
+    port.sent.length = 0;
+    port.callbacks.onReceive([{ data: foreignGratuitousArp(VIP4B) }]);
+    await clock.advance(5000);
+    expect(port.sent).toHaveLength(0);
+    expect(metrics.count("claim")).toBe(0);
   });
 });
