@@ -57,7 +57,7 @@ export function validateConfig(input: ConfigInput): ConfigResult {
 
   const builtPools = buildPools(pools.objects, findings);
   const aliases = buildCommunityAliases(communities.objects, findings);
-  const bfdProfiles = buildBFDProfiles(bfd.objects);
+  const bfdProfiles = buildBFDProfiles(bfd.objects, findings);
   const bgpPeers = buildPeers(peers.objects, bfdProfiles, bfd.names, findings);
   const l2Advertisements = buildL2Advertisements(l2.objects, pools.names, findings);
   const bgpAdvertisements = buildBGPAdvertisements(bgp.objects, pools.names, peers.names, aliases, findings);

@@ -11,7 +11,14 @@
  * - `stop("restart")` drops graceful-restart sessions without a NOTIFICATION (RFC 4724: a
  *   NOTIFICATION would make the peer flush our routes), so the peers keep forwarding to us while
  *   the next process comes up; that process finds the marker and sets the Restart State bit.
+ * - BFD (RFC 5882): a peer whose spec has `bfd` gets a BFD session toward its address from the
+ *   session's source address (shared with other peers to the same address). When BFD goes from
+ *   Up to Down — not because the peer went AdminDown — the BGP session is torn down at once with
+ *   Cease / BFD Down (RFC 9384) instead of waiting for the hold timer, then retries as usual.
+ *   Stops and removals release BFD first, so the peer sees AdminDown before the Cease.
  */
+import { BfdManager, type BfdHandle, type BfdPeerSettings } from "../bfd/manager.js";
+import type { BfdStateChange } from "../bfd/session.js";
 import { formatIP } from "../net/ip.js";
 import type { Advertisement, AdjRibOut } from "./adjRibOut.js";
 import type { RandomSource } from "../runtime/backoff.js";
@@ -31,6 +38,8 @@ export interface PeerSpec {
   readonly endpoint: PeerEndpoint;
   /** Next hops to advertise; by default our address on the connection, for its family only. */
   readonly nextHops?: NextHops;
+  /** Run BFD with the peer (its BFDProfile); a change does not reset the BGP session. */
+  readonly bfd?: BfdPeerSettings;
 }
 
 export interface DesiredPeer {
@@ -43,6 +52,8 @@ export interface ManagerObserver {
   forPeer?(peer: PeerSpec): SessionObserver;
   /** The peer's session was closed because the peer left the configuration or changed. */
   removed?(peer: PeerSpec): void;
+  /** The peer's BFD session changed state. */
+  bfdStateChanged?(peer: PeerSpec, change: BfdStateChange): void;
 }
 
 export interface BgpManagerOptions {
@@ -53,7 +64,12 @@ export interface BgpManagerOptions {
   /** Memory of a previous run for graceful restart; by default none (never restarting). */
   readonly restartMarker?: RestartMarker;
   readonly observer?: ManagerObserver;
+  /** The node's BFD sessions; by default one BfdManager on UDP, made when a peer first wants BFD. */
+  readonly bfd?: BfdService;
 }
+
+/** What the manager needs of BFD (a BfdManager). */
+export type BfdService = Pick<BfdManager, "acquire" | "flushed">;
 
 export type StopMode = "shutdown" | "restart";
 
@@ -87,6 +103,8 @@ export interface PeerSessionStatus {
   readonly lastDown?: { readonly kind: string; readonly detail: string; readonly atMs: number };
   /** Whether the OPENs of this session carry the Restart State bit. */
   readonly restarting: boolean;
+  /** State of the peer's BFD session, when it has one. */
+  readonly bfdState?: string;
 }
 
 /** After a restart the R bit is set for sessions opened within this long (the advertised restart time). */
@@ -148,10 +166,12 @@ interface Entry {
   sinceMs: number;
   lastDown?: { kind: string; detail: string; atMs: number };
   desiredPrefixes: number;
+  bfd?: { readonly key: string; readonly handle: BfdHandle } | undefined;
 }
 
 /** A text equal for two specs exactly when they describe the same session (the password included). */
 function specKey(spec: PeerSpec): string {
+  // `bfd` is left out: a BFD profile change re-creates the BFD session, not the BGP one.
   const { password, ...endpoint } = spec.endpoint;
   return JSON.stringify(
     { session: spec.session, endpoint, password: password?.reveal() ?? null, nextHops: spec.nextHops },
@@ -208,6 +228,9 @@ export function combineManagerObservers(observers: readonly ManagerObserver[]): 
     removed: (peer) => {
       for (const o of observers) o.removed?.(peer);
     },
+    bfdStateChanged: (peer, change) => {
+      for (const o of observers) o.bfdStateChanged?.(peer, change);
+    },
   };
 }
 
@@ -216,11 +239,13 @@ export class BgpManager {
   private readonly clock: Clock;
   private readonly marker: RestartMarker;
   private readonly restartWindowEndMs: number;
+  private bfdService: BfdService | undefined;
   private stopped = false;
 
   constructor(private readonly options: BgpManagerOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.marker = options.restartMarker ?? memoryRestartMarker();
+    this.bfdService = options.bfd;
     this.restartWindowEndMs = this.marker.wasRunning()
       ? this.clock.now() + DEFAULT_GRACEFUL_RESTART_SECONDS * 1000
       : Number.NEGATIVE_INFINITY;
@@ -240,6 +265,7 @@ export class BgpManager {
         entry = undefined;
       }
       entry ??= this.create(d.spec);
+      this.syncBfd(entry, d.spec);
       entry.desiredPrefixes = d.advertisements.length;
       entry.session.setAdvertisements(d.advertisements);
     }
@@ -260,6 +286,9 @@ export class BgpManager {
   async stop(options: StopOptions): Promise<void> {
     this.stopped = true;
     const closing: Promise<void>[] = [];
+    // AdminDown first: the peers must not read the BGP stop that follows as a BFD failure.
+    for (const entry of this.entries.values()) this.releaseBfd(entry);
+    if (this.bfdService !== undefined) closing.push(this.bfdService.flushed());
     for (const entry of this.entries.values()) {
       const keepRoutes =
         options.mode === "restart" &&
@@ -329,6 +358,7 @@ export class BgpManager {
 
   private remove(entry: Entry, ceaseSubcode: number): void {
     this.entries.delete(entry.spec.name);
+    this.releaseBfd(entry);
     // automaticStop sends the Cease with our subcode; stop() then cancels its restart.
     entry.session.automaticStop(ceaseSubcode);
     entry.session.stop();
@@ -359,6 +389,34 @@ export class BgpManager {
       desiredPrefixes: e.desiredPrefixes,
       ...(e.lastDown === undefined ? {} : { lastDown: e.lastDown }),
       restarting: e.restarting,
+      ...(e.bfd === undefined ? {} : { bfdState: e.bfd.handle.state() }),
     };
+  }
+
+  /** Starts, replaces or ends the entry's BFD session to follow `spec.bfd`. */
+  private syncBfd(entry: Entry, spec: PeerSpec): void {
+    const key = spec.bfd === undefined ? undefined : JSON.stringify(spec.bfd);
+    if (entry.bfd?.key === key) return;
+    this.releaseBfd(entry);
+    if (spec.bfd === undefined || key === undefined) return;
+    this.bfdService ??= new BfdManager({ clock: this.clock });
+    const source = spec.endpoint.sourceAddress;
+    const handle = this.bfdService.acquire(
+      { ...spec.bfd, peer: spec.endpoint.address, ...(source === undefined ? {} : { local: source }) },
+      (change) => {
+        if (entry.bfd?.handle !== handle) return;
+        this.options.observer?.bfdStateChanged?.(entry.spec, change);
+        // RFC 5882 §3.2: AdminDown from the peer is not a failure; Up → Down is.
+        if (change.from === "Up" && change.to === "Down" && !change.peerAdminDown) {
+          entry.session.automaticStop(CeaseSubcode.BfdDown);
+        }
+      },
+    );
+    entry.bfd = { key, handle };
+  }
+
+  private releaseBfd(entry: Entry): void {
+    entry.bfd?.handle.release();
+    entry.bfd = undefined;
   }
 }

@@ -70,7 +70,7 @@ export class BgpSpeaker {
     const me = snapshot.nodes.find((n) => n.name === node);
     const peers = me === undefined ? [] : sessionsForNode(snapshot.config, me);
     for (const peer of peers) {
-      const result = peerSpecFor(peer, identity, this.options.passwords);
+      const result = peerSpecFor(peer, identity, this.options.passwords, snapshot.config.bfdProfiles);
       if (!result.ok) {
         problems.push({ peer: result.peer, reason: result.reason });
         continue;

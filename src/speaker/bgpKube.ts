@@ -11,6 +11,7 @@ import type { AnnouncementSnapshot } from "../announce/snapshot.js";
 import type { BGPSessionStateStatus, ServiceBGPStatusStatus } from "../api/schema/serviceStatus.js";
 import { BgpManager, combineManagerObservers, type StopMode } from "../bgp/manager.js";
 import { bgpPromMetrics } from "../bgp/metrics.js";
+import { speakerBfd } from "./bfd.js";
 import { fileRestartMarker, memoryRestartMarker } from "../bgp/restartMarker.js";
 import { isNotFound, requestOptions } from "../k8s/client.js";
 import { systemClock, type Clock, type TimerHandle } from "../runtime/clock.js";
@@ -76,6 +77,7 @@ export class SpeakerBgp {
     const ref: { manager?: BgpManager } = {};
     this.manager = new BgpManager({
       restartMarker: marker,
+      bfd: speakerBfd({ registry: options.registry, logger: logger.child({ component: "bfd" }) }),
       observer: combineManagerObservers([
         bgpPromMetrics(options.registry, () => ref.manager?.status() ?? []),
         bgpLogObserver(log),

@@ -2,9 +2,11 @@
  * From a validated BGPPeer to the session the node's BGP manager runs (pure): AS numbers
  * (dynamicASN included), the BGP identifier (routerID, else the node's IPv4 address), timers,
  * families, graceful restart, how to connect (address, port, source address, TCP-MD5 password
- * inline or from a kubernetes.io/basic-auth Secret) and the next hop of the other family.
+ * inline or from a kubernetes.io/basic-auth Secret), the next hop of the other family, and the
+ * BFD settings of its BFDProfile (multi hop when the peer is ebgpMultiHop).
  */
-import type { BGPPeerConfig } from "../api/configTypes.js";
+import type { BFDProfileConfig, BGPPeerConfig } from "../api/configTypes.js";
+import type { BfdPeerSettings } from "../bfd/manager.js";
 import { SecretValue } from "../api/secret.js";
 import { DEFAULT_GRACEFUL_RESTART_SECONDS, type PeerSpec } from "../bgp/manager.js";
 import { IPV4_UNICAST, IPV6_UNICAST } from "../bgp/codec/constants.js";
@@ -114,8 +116,33 @@ function resolvePassword(peer: BGPPeerConfig, lookup: PasswordLookup): SecretPas
   }
 }
 
-/** The session to run with `peer` from `node`, or why there can be none. */
-export function peerSpecFor(peer: BGPPeerConfig, node: NodeIdentity, lookup: PasswordLookup): PeerSpecResult {
+/**
+ * BFD settings from a BFDProfile. Echo mode is not implemented (a validation warning says so):
+ * the session runs in asynchronous mode only.
+ */
+export function bfdSettingsFor(peer: BGPPeerConfig, profile: BFDProfileConfig): BfdPeerSettings {
+  return {
+    multiHop: peer.ebgpMultiHop,
+    passive: profile.passiveMode,
+    minimumTtl: profile.minimumTtl,
+    timers: {
+      desiredMinTxMs: profile.transmitInterval,
+      requiredMinRxMs: profile.receiveInterval,
+      detectMult: profile.detectMultiplier,
+    },
+  };
+}
+
+/**
+ * The session to run with `peer` from `node`, or why there can be none. `bfdProfiles` are the
+ * configuration's; a peer naming a missing profile runs without BFD (validation warned).
+ */
+export function peerSpecFor(
+  peer: BGPPeerConfig,
+  node: NodeIdentity,
+  lookup: PasswordLookup,
+  bfdProfiles?: ReadonlyMap<string, BFDProfileConfig>,
+): PeerSpecResult {
   const fail = (reason: string): PeerSpecResult => ({ ok: false, peer: peer.name, reason });
   if (peer.sourceAddress !== undefined && peer.sourceAddress.family !== peer.peerAddress.family) {
     return fail(
@@ -125,6 +152,7 @@ export function peerSpecFor(peer: BGPPeerConfig, node: NodeIdentity, lookup: Pas
   const routerId = routerIdFor(peer, node);
   if (typeof routerId === "string") return fail(routerId);
   const password = resolvePassword(peer, lookup);
+  const bfdProfile = peer.bfdProfile === undefined ? undefined : bfdProfiles?.get(peer.bfdProfile);
   if (password !== undefined && !password.ok) return fail(password.reason);
   // Routes of the session's own family use our address on the connection; the other family needs
   // the node's address of that family (MP-BGP over the other transport).
@@ -162,6 +190,7 @@ export function peerSpecFor(peer: BGPPeerConfig, node: NodeIdentity, lookup: Pas
         ...(password === undefined ? {} : { password: password.password }),
       },
       ...(nextHops === undefined ? {} : { nextHops }),
+      ...(bfdProfile === undefined ? {} : { bfd: bfdSettingsFor(peer, bfdProfile) }),
     },
   };
 }

@@ -19,6 +19,7 @@ import { formatCIDR } from "../net/ip.js";
 import { BgpSpeaker } from "./bgp.js";
 import type { NodeIdentity } from "./bgpPeers.js";
 import { readStaticState, type StaticState } from "./bgpStatic.js";
+import { speakerBfd } from "./bfd.js";
 
 const { values } = parseArgs({
   options: {
@@ -96,6 +97,20 @@ const marker =
       });
 const manager = new BgpManager({
   restartMarker: marker,
+  bfd: speakerBfd({
+    registry,
+    observer: {
+      stateChanged: (peer, change) => {
+        emit("bfd", { peer, ...change });
+      },
+      socketError: (peer, error) => {
+        emit("bfdSocketError", { peer, message: String(error) });
+      },
+      ttlUnchecked: (local, multiHop) => {
+        emit("bfdTtlUnchecked", { local, multiHop });
+      },
+    },
+  }),
   observer: combineManagerObservers([bgpPromMetrics(registry, () => ref.manager?.status() ?? []), events]),
 });
 ref.manager = manager;
