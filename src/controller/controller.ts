@@ -8,9 +8,10 @@ import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import type { ConfigInput } from "../api/config.js";
 import { createKubeClients, loadKubeConfig, type KubeClients } from "../k8s/client.js";
-import { Informer, waitForCacheSync, type InformerHandlers } from "../k8s/informer.js";
+import { createConfigInformers, informerMaker } from "../k8s/configInformers.js";
+import { waitForCacheSync, type InformerHandlers } from "../k8s/informer.js";
 import { httpListWatch } from "../k8s/listWatch.js";
-import { objectKey, type ResourceRef } from "../k8s/resource.js";
+import { objectKey } from "../k8s/resource.js";
 import { HealthChecks, parseListenAddress, startOpsServer, type OpsServer } from "../runtime/httpServer.js";
 import type { Logger } from "../runtime/logger.js";
 import { ensureMembershipSecret } from "../membership/controller/ensureMembershipSecret.js";
@@ -22,15 +23,7 @@ import { workQueuePromMetrics } from "../runtime/workqueueMetrics.js";
 import { assembleConfig, ConfigTracker } from "./configSource.js";
 import { ControllerCore } from "./core.js";
 import { CONFIG_KEY, serviceWorkKey } from "./keys.js";
-import {
-  InformerCaches,
-  IRONLB_CONFIG_RESOURCES,
-  KubeWriter,
-  METALLB_CONFIG_RESOURCES,
-  NAMESPACES,
-  SERVICES,
-  type ControllerInformers,
-} from "./kube.js";
+import { InformerCaches, KubeWriter, NAMESPACES, SERVICES, type ControllerInformers } from "./kube.js";
 import { ControllerMetrics } from "./metrics.js";
 import { WriteAbortedError } from "./ports.js";
 
@@ -102,16 +95,12 @@ export async function runController(options: ControllerOptions, signal: AbortSig
     const code = (error as { statusCode?: unknown }).statusCode;
     metrics.apiError(typeof code === "number" ? code : 0);
   };
-  const informer = (
-    resource: ResourceRef,
-    extra: { namespace?: string; optional?: boolean; resyncPeriodMs?: number },
-  ) => new Informer({ resource, client: listWatch, logger, onError: onInformerError, ...extra });
+  const informer = informerMaker({ client: listWatch, logger, onError: onInformerError });
 
   const informers: ControllerInformers = {
     services: informer(SERVICES, { resyncPeriodMs: options.resyncPeriodMs ?? 600_000 }),
-    namespaces: informer(NAMESPACES, {}),
-    ironlb: IRONLB_CONFIG_RESOURCES.map((r) => informer(r, { namespace })),
-    metallb: METALLB_CONFIG_RESOURCES.map((r) => informer(r, { optional: true })),
+    namespaces: informer(NAMESPACES),
+    ...createConfigInformers(informer, namespace),
   };
   const caches = new InformerCaches(informers, namespace);
   const all = [informers.services, informers.namespaces, ...informers.ironlb, ...informers.metallb];

@@ -14,9 +14,11 @@ import {
   type V1Service,
 } from "@kubernetes/client-node";
 import type { Labels } from "../api/labelSelector.js";
+import { API_GROUP, API_VERSION } from "../api/schema/common.js";
 import { apiStatusCode, requestOptions, type KubeClients } from "../k8s/client.js";
+import { cachedConfigObjects, type ConfigInformers } from "../k8s/configInformers.js";
 import type { Informer } from "../k8s/informer.js";
-import { coreResources, type ResourceRef } from "../k8s/resource.js";
+import { coreResources } from "../k8s/resource.js";
 import type { Logger } from "../runtime/logger.js";
 import type { ConfigObjects } from "./configSource.js";
 import type { CustomObject, ServiceObject } from "./objects.js";
@@ -30,53 +32,12 @@ import {
 } from "./ports.js";
 import type { ServiceEvent } from "./serviceState.js";
 
-export const IRONLB_GROUP = "ironlb.io";
-export const IRONLB_VERSION = "v1beta1";
-
-const ironlb = (plural: string, kind: string): ResourceRef => ({
-  group: IRONLB_GROUP,
-  version: IRONLB_VERSION,
-  plural,
-  kind,
-  namespaced: true,
-});
-const metallb = (plural: string, kind: string, version = "v1beta1"): ResourceRef => ({
-  group: "metallb.io",
-  version,
-  plural,
-  kind,
-  namespaced: true,
-});
-
-/** The IronLB configuration kinds the controller watches in its namespace. */
-export const IRONLB_CONFIG_RESOURCES: readonly ResourceRef[] = [
-  ironlb("ipaddresspools", "IPAddressPool"),
-  ironlb("l2advertisements", "L2Advertisement"),
-  ironlb("bgpadvertisements", "BGPAdvertisement"),
-  ironlb("bgppeers", "BGPPeer"),
-  ironlb("bfdprofiles", "BFDProfile"),
-  ironlb("communities", "Community"),
-];
-
-/** MetalLB's configuration kinds, watched in every namespace when their CRDs are installed. */
-export const METALLB_CONFIG_RESOURCES: readonly ResourceRef[] = [
-  metallb("ipaddresspools", "IPAddressPool"),
-  metallb("l2advertisements", "L2Advertisement"),
-  metallb("bgpadvertisements", "BGPAdvertisement"),
-  metallb("bgppeers", "BGPPeer", "v1beta2"),
-  metallb("bfdprofiles", "BFDProfile"),
-  metallb("communities", "Community"),
-];
-
 export const SERVICES = coreResources.services;
 export const NAMESPACES = coreResources.namespaces;
 
-export interface ControllerInformers {
+export interface ControllerInformers extends ConfigInformers {
   readonly services: Informer;
   readonly namespaces: Informer;
-  /** By kind, in IRONLB_CONFIG_RESOURCES order. */
-  readonly ironlb: readonly Informer[];
-  readonly metallb: readonly Informer[];
 }
 
 /** ControllerCaches read from informer caches (raw JSON objects: timestamps are strings). */
@@ -99,19 +60,11 @@ export class InformerCaches implements ControllerCaches {
   }
 
   configObjects(): ConfigObjects {
-    const withKind = (informer: Informer, ref: ResourceRef): CustomObject[] =>
-      (informer.list() as CustomObject[]).map((o) =>
-        o.kind === undefined ? { ...o, kind: ref.kind, apiVersion: `${ref.group}/${ref.version}` } : o,
-      );
-    return {
-      ironlb: this.informers.ironlb.flatMap((i, n) => withKind(i, IRONLB_CONFIG_RESOURCES[n] as ResourceRef)),
-      metallb: this.informers.metallb.flatMap((i, n) =>
-        withKind(i, METALLB_CONFIG_RESOURCES[n] as ResourceRef),
-      ),
-    };
+    return cachedConfigObjects(this.informers);
   }
 
   ipAddressPool(name: string): CustomObject | undefined {
+    // IRONLB_CONFIG_RESOURCES starts with IPAddressPool.
     return this.informers.ironlb[0]?.get(`${this.namespace}/${name}`);
   }
 }
@@ -203,7 +156,7 @@ export class KubeWriter implements ControllerWriter {
     );
     try {
       await this.options.clients.customObjects.patchNamespacedCustomObjectStatus(
-        { group: IRONLB_GROUP, version: IRONLB_VERSION, plural: "ipaddresspools", namespace, name, body: {} },
+        { group: API_GROUP, version: API_VERSION, plural: "ipaddresspools", namespace, name, body: {} },
         options,
       );
     } catch (error) {

@@ -86,7 +86,7 @@ export const GRANTS: readonly Grant[] = [
     apiGroup: "metallb.io",
     resource: plural,
     verbs: ["list", "watch"],
-    evidence: [{ file: CONTROLLER, call: "METALLB_CONFIG_RESOURCES.map(" }],
+    evidence: [{ file: CONTROLLER, call: "createConfigInformers(" }],
   })),
   {
     identity: "controller",
@@ -107,7 +107,7 @@ export const GRANTS: readonly Grant[] = [
     apiGroup: "ironlb.io",
     resource: plural,
     verbs: ["list", "watch"],
-    evidence: [{ file: CONTROLLER, call: "IRONLB_CONFIG_RESOURCES.map(" }],
+    evidence: [{ file: CONTROLLER, call: "createConfigInformers(" }],
   })),
   {
     identity: "controller",
@@ -189,7 +189,7 @@ export const GRANTS: readonly Grant[] = [
     apiGroup: "metallb.io",
     resource: plural,
     verbs: ["list", "watch"],
-    evidence: [{ file: SPEAKER_KUBE, call: "SPEAKER_METALLB_RESOURCES.map(" }],
+    evidence: [{ file: SPEAKER_KUBE, call: "createConfigInformers(" }],
   })),
   // ---- speaker, its namespace
   ...IRONLB_CONFIG_KINDS.map((plural): Grant => ({
@@ -198,7 +198,7 @@ export const GRANTS: readonly Grant[] = [
     apiGroup: "ironlb.io",
     resource: plural,
     verbs: ["list", "watch"],
-    evidence: [{ file: SPEAKER_KUBE, call: "SPEAKER_CONFIG_RESOURCES.map(" }],
+    evidence: [{ file: SPEAKER_KUBE, call: "createConfigInformers(" }],
   })),
   {
     identity: "speaker",

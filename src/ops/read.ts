@@ -11,7 +11,7 @@ import type {
   V1Node,
   V1Service,
 } from "@kubernetes/client-node";
-import { IRONLB_CONFIG_RESOURCES, METALLB_CONFIG_RESOURCES } from "../controller/kube.js";
+import { IRONLB_CONFIG_RESOURCES, METALLB_CONFIG_RESOURCES } from "../k8s/configInformers.js";
 import type { CustomObject, NamespaceObject } from "../controller/objects.js";
 import { httpListWatch, KubeHttpError, type ListWatchClient } from "../k8s/listWatch.js";
 import { collectionPath, coreResources, objectPath, type ResourceRef } from "../k8s/resource.js";

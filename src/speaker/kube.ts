@@ -11,22 +11,26 @@ import {
   type CustomObjectsApi,
   type EventsV1Api,
   type EventsV1Event,
-  type KubernetesObject,
   type V1EndpointSlice,
   type V1Node,
   type V1Service,
 } from "@kubernetes/client-node";
 import type { ConfigError } from "../api/configError.js";
 import type { ServiceL2StatusStatus } from "../api/schema/serviceStatus.js";
-import { API_GROUP, API_VERSION } from "../api/schema/common.js";
 import { snapshotFromKubernetes } from "../announce/kubernetes.js";
 import type { AnnouncementSnapshot } from "../announce/snapshot.js";
 import { assembleConfig, ConfigTracker } from "../controller/configSource.js";
-import type { CustomObject } from "../controller/objects.js";
 import { requestOptions } from "../k8s/client.js";
-import { Informer } from "../k8s/informer.js";
+import {
+  cachedConfigObjects,
+  createConfigInformers,
+  informerMaker,
+  ironlbResource,
+  type ConfigInformers,
+} from "../k8s/configInformers.js";
+import type { Informer } from "../k8s/informer.js";
 import type { ListWatchClient } from "../k8s/listWatch.js";
-import { coreResources, type ResourceRef } from "../k8s/resource.js";
+import { coreResources } from "../k8s/resource.js";
 import { SPEAKER_LEASE_SELECTOR } from "../membership/lease.js";
 import type { Logger } from "../runtime/logger.js";
 import type { LiveSpeakers } from "./liveSpeakers.js";
@@ -34,51 +38,14 @@ import type { AnnouncedService } from "./nodePlan.js";
 import { statusObjectWriter, type StatusObjectWriter, type StatusOwnerRef } from "./statusObjectApi.js";
 import { nodeLabelSelector } from "./statusObjects.js";
 
-const ironlb = (plural: string, kind: string): ResourceRef => ({
-  group: API_GROUP,
-  version: API_VERSION,
-  plural,
-  kind,
-  namespaced: true,
-});
-const metallb = (plural: string, kind: string, version = "v1beta1"): ResourceRef => ({
-  group: "metallb.io",
-  version,
-  plural,
-  kind,
-  namespaced: true,
-});
+export const SERVICE_L2_STATUSES = ironlbResource("servicel2statuses", "ServiceL2Status");
 
-/** The configuration kinds the speaker reads (in its namespace). */
-export const SPEAKER_CONFIG_RESOURCES: readonly ResourceRef[] = [
-  ironlb("ipaddresspools", "IPAddressPool"),
-  ironlb("l2advertisements", "L2Advertisement"),
-  ironlb("bgpadvertisements", "BGPAdvertisement"),
-  ironlb("bgppeers", "BGPPeer"),
-  ironlb("bfdprofiles", "BFDProfile"),
-  ironlb("communities", "Community"),
-];
-
-/** MetalLB's kinds, honoured when their CRDs are installed (any namespace, as the controller reads them). */
-export const SPEAKER_METALLB_RESOURCES: readonly ResourceRef[] = [
-  metallb("ipaddresspools", "IPAddressPool"),
-  metallb("l2advertisements", "L2Advertisement"),
-  metallb("bgpadvertisements", "BGPAdvertisement"),
-  metallb("bgppeers", "BGPPeer", "v1beta2"),
-  metallb("bfdprofiles", "BFDProfile"),
-  metallb("communities", "Community"),
-];
-
-export const SERVICE_L2_STATUSES = ironlb("servicel2statuses", "ServiceL2Status");
-
-export interface SpeakerInformers {
+export interface SpeakerInformers extends ConfigInformers {
   readonly services: Informer<V1Service>;
   readonly endpointSlices: Informer<V1EndpointSlice>;
   readonly nodes: Informer<V1Node>;
   readonly leases: Informer;
   readonly statuses: Informer;
-  readonly ironlb: readonly Informer[];
-  readonly metallb: readonly Informer[];
   /** Every informer the first decision must wait for. */
   readonly all: readonly Informer[];
 }
@@ -93,17 +60,7 @@ export interface SpeakerInformerOptions {
 
 export function createSpeakerInformers(options: SpeakerInformerOptions): SpeakerInformers {
   const { client, namespace, logger, onError } = options;
-  const make = <T extends KubernetesObject>(
-    resource: ResourceRef,
-    extra: { namespace?: string; optional?: boolean; labelSelector?: string } = {},
-  ): Informer<T> =>
-    new Informer<T>({
-      resource,
-      client,
-      ...(logger === undefined ? {} : { logger }),
-      ...(onError === undefined ? {} : { onError }),
-      ...extra,
-    });
+  const make = informerMaker({ client, logger, onError });
   const services = make<V1Service>(coreResources.services);
   const endpointSlices = make<V1EndpointSlice>(coreResources.endpointSlices);
   const nodes = make<V1Node>(coreResources.nodes);
@@ -114,17 +71,15 @@ export function createSpeakerInformers(options: SpeakerInformerOptions): Speaker
     labelSelector: nodeLabelSelector(options.node),
     optional: true,
   });
-  const ironlbInformers = SPEAKER_CONFIG_RESOURCES.map((r) => make(r, { namespace }));
-  const metallbInformers = SPEAKER_METALLB_RESOURCES.map((r) => make(r, { optional: true }));
+  const config = createConfigInformers(make, namespace);
   return {
     services,
     endpointSlices,
     nodes,
     leases,
     statuses,
-    ironlb: ironlbInformers,
-    metallb: metallbInformers,
-    all: [services, endpointSlices, nodes, leases, statuses, ...ironlbInformers, ...metallbInformers],
+    ...config,
+    all: [services, endpointSlices, nodes, leases, statuses, ...config.ironlb, ...config.metallb],
   };
 }
 
@@ -178,13 +133,7 @@ export class KubeSnapshotSource {
 
   private currentConfig() {
     const { informers, namespace, logger } = this.options;
-    const assembled = assembleConfig(
-      {
-        ironlb: informers.ironlb.flatMap((i) => i.list() as CustomObject[]),
-        metallb: informers.metallb.flatMap((i) => i.list() as CustomObject[]),
-      },
-      namespace,
-    );
+    const assembled = assembleConfig(cachedConfigObjects(informers), namespace);
     const update = this.tracker.update(assembled);
     if (update.kind === "applied") {
       logger?.info({ warnings: update.warnings.map(String) }, "configuration loaded");

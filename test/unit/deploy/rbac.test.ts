@@ -12,13 +12,9 @@ import {
   EventsV1Api,
 } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import {
-  IRONLB_CONFIG_RESOURCES,
-  METALLB_CONFIG_RESOURCES,
-  NAMESPACES,
-  SERVICES,
-} from "../../../src/controller/kube.js";
+import { NAMESPACES, SERVICES } from "../../../src/controller/kube.js";
 import { GRANTS, policyRules, type Identity, type Scope } from "../../../src/deploy/rbac.js";
+import { IRONLB_CONFIG_RESOURCES, METALLB_CONFIG_RESOURCES } from "../../../src/k8s/configInformers.js";
 import type { ListWatchClient } from "../../../src/k8s/listWatch.js";
 import type { ResourceRef } from "../../../src/k8s/resource.js";
 import { createSpeakerInformers } from "../../../src/speaker/kube.js";
