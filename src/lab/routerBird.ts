@@ -31,6 +31,14 @@ export function birdConfig(s: RouterSettings): string {
     "protocol kernel kernel4 { ipv4 { export where source = RTS_BGP; }; merge paths yes limit 16; }",
     "protocol kernel kernel6 { ipv6 { export where source = RTS_BGP; }; merge paths yes limit 16; }",
   ];
+  if (s.neighbors.some((n) => n.bfd === true)) {
+    // Sessions are created by the BGP protocols that ask for them ("bfd on").
+    lines.push(
+      "protocol bfd {",
+      '  interface "*" { min rx interval 300 ms; min tx interval 300 ms; idle tx interval 1000 ms; multiplier 3; };',
+      "}",
+    );
+  }
   s.neighbors.forEach((n, i) => {
     const v6 = n.address.includes(":");
     lines.push(
@@ -44,6 +52,7 @@ export function birdConfig(s: RouterSettings): string {
       "  error wait time 1, 5;",
       "  graceful restart on;",
       ...(n.password === undefined ? [] : [`  password ${quote(n.password)};`]),
+      ...(n.bfd === true ? ["  bfd on;"] : []),
       v6
         ? "  ipv6 { import all; export none; gateway direct; };"
         : "  ipv4 { import all; export none; gateway direct; };",
@@ -137,6 +146,22 @@ export function parseBirdEstablished(text: string): string[] {
     .filter((name): name is string => name !== undefined);
 }
 
+/** One BFD session as `birdc show bfd sessions` lists it. */
+export interface BirdBfdSession {
+  readonly address: string;
+  readonly state: string;
+}
+
+/** Sessions from `birdc show bfd sessions` (address and state columns). */
+export function parseBirdBfdSessions(text: string): BirdBfdSession[] {
+  const out: BirdBfdSession[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^([0-9a-fA-F.:]+)\s+\S+\s+(AdminDown|Down|Init|Up)\s/.exec(line);
+    if (m !== null) out.push({ address: canonicalAddress(m[1] ?? ""), state: m[2] ?? "" });
+  }
+  return out;
+}
+
 export class BirdRouter implements RouterDaemon {
   readonly kind = "bird";
   readonly installsKernelRoutes = true;
@@ -193,6 +218,16 @@ export class BirdRouter implements RouterDaemon {
       if (address !== undefined) out.add(address);
     }
     return out;
+  }
+
+  /** The router's BFD sessions, as BIRD reports them. */
+  async bfdSessions(): Promise<BirdBfdSession[]> {
+    return parseBirdBfdSessions(await this.birdc(["show", "bfd", "sessions"]));
+  }
+
+  /** The daemon's process ID (for SIGSTOP in tests). */
+  get pid(): number | undefined {
+    return this.process?.pid;
   }
 
   async paths(): Promise<RouterPath[]> {

@@ -15,6 +15,8 @@ export interface RouterNeighbor {
   readonly asn: number;
   /** TCP-MD5 password (RFC 2385). */
   readonly password?: string;
+  /** Run BFD with the neighbor (BIRD and FRR; 300 ms × 3, single hop). */
+  readonly bfd?: boolean;
 }
 
 export interface RouterSettings {

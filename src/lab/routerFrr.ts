@@ -1,5 +1,5 @@
 /**
- * FRR as the lab's router: zebra (kernel FIB) and bgpd started directly with their own config
+ * FRR as the lab's router: zebra (kernel FIB), bgpd and — when a neighbor runs BFD — bfdd started directly with their own config
  * files, zserv and vty sockets and PID files in the lab's directory — never the system's
  * /etc/frr or /var/run/frr, and no service manager. The daemons run as user frr (their vty group
  * requires it), so the directory is handed to that user. vtysh talks to them through
@@ -40,6 +40,7 @@ export function frrBgpdConfig(s: RouterSettings): string {
       ` neighbor ${n.address} timers connect 1`,
     );
     if (n.password !== undefined) lines.push(` neighbor ${n.address} password ${n.password}`);
+    if (n.bfd === true) lines.push(` neighbor ${n.address} bfd`);
   }
   // ECMP over every node's path, eBGP and iBGP.
   const family = (name: string, list: typeof s.neighbors): string[] => [
@@ -110,18 +111,42 @@ function userIds(name: string): { uid: number; gid: number } {
 
 const FRR_LIBEXEC = "/usr/lib/frr";
 
+/** bfdd's configuration: FRR's defaults (300 ms × 3) for the peers bgpd registers. */
+export const FRR_BFDD_CONFIG = "hostname ilb-router\nlog stdout informational\nbfd\n!\n";
+
+/** One BFD peer from `show bfd peers json`. */
+export interface FrrBfdPeer {
+  readonly peer: string;
+  readonly status: string;
+  readonly diagnostic?: string;
+  readonly "remote-diagnostic"?: string;
+  readonly "remote-id"?: number;
+  readonly multihop?: boolean;
+}
+
+export function parseFrrBfdPeers(json: string): FrrBfdPeer[] {
+  const doc = JSON.parse(json === "" ? "[]" : json) as FrrBfdPeer[];
+  return doc.map((p) => ({ ...p, peer: canonicalAddress(p.peer) }));
+}
+
 export class FrrRouter implements RouterDaemon {
   readonly kind = "frr";
   readonly installsKernelRoutes = true;
   private zebra: LabProcess | undefined;
   private bgpd: LabProcess | undefined;
+  private bfdd: LabProcess | undefined;
 
   constructor(private readonly settings: RouterSettings) {}
+
+  private get wantsBfd(): boolean {
+    return this.settings.neighbors.some((n) => n.bfd === true);
+  }
 
   async start(): Promise<void> {
     const dir = this.settings.dir;
     writeFileSync(join(dir, "zebra.conf"), "hostname ilb-router\nlog stdout informational\n");
     writeFileSync(join(dir, "bgpd.conf"), frrBgpdConfig(this.settings));
+    if (this.wantsBfd) writeFileSync(join(dir, "bfdd.conf"), FRR_BFDD_CONFIG);
     const { uid, gid } = userIds("frr");
     chownSync(dir, uid, gid);
     for (const f of readdirSync(dir)) chownSync(join(dir, f), uid, gid);
@@ -145,12 +170,12 @@ export class FrrRouter implements RouterDaemon {
       "--log",
       "stdout",
     ];
-    const start = (daemon: string): LabProcess =>
+    const start = (daemon: string, extra: readonly string[] = []): LabProcess =>
       LabProcess.start(
         {
           name: daemon,
           netns: this.settings.netns,
-          argv: common(daemon),
+          argv: [...common(daemon), ...extra],
           logFile: join(dir, `${daemon}.out`),
           cwd: dir,
         },
@@ -161,8 +186,16 @@ export class FrrRouter implements RouterDaemon {
       timeoutMs: 10_000,
       giveUp: () => (zebra.running ? undefined : `zebra exited: ${zebra.logTail()}`),
     });
+    if (this.wantsBfd) {
+      // Its control socket in the lab's directory, not the system's /var/run/frr.
+      const bfdd = (this.bfdd = start("bfdd", ["--bfdctl", join(dir, "bfdd.sock")]));
+      await waitFor("bfdd's vty", () => this.vtysh("show bfd peers json", "bfdd").then(() => true), {
+        timeoutMs: 10_000,
+        giveUp: () => (bfdd.running ? undefined : `bfdd exited: ${bfdd.logTail()}`),
+      });
+    }
     const bgpd = (this.bgpd = start("bgpd"));
-    await waitFor("bgpd's vty", () => this.vtysh("show bgp summary json").then(() => true), {
+    await waitFor("bgpd's vty", () => this.vtysh("show bgp summary json", "bgpd").then(() => true), {
       timeoutMs: 10_000,
       giveUp: () => (bgpd.running ? undefined : `bgpd exited: ${bgpd.logTail()}`),
     });
@@ -170,27 +203,40 @@ export class FrrRouter implements RouterDaemon {
 
   async stop(): Promise<void> {
     await this.bgpd?.stop();
+    await this.bfdd?.stop();
     await this.zebra?.stop();
   }
 
   /** One vtysh command against these daemons. */
-  vtysh(command: string): Promise<string> {
-    return run(["vtysh", "--vty_socket", this.settings.dir, "-c", command]);
+  vtysh(command: string, daemon?: "zebra" | "bgpd" | "bfdd"): Promise<string> {
+    // With a daemon named, vtysh talks to it alone (another one may be frozen by a test).
+    const only = daemon === undefined ? [] : ["-d", daemon];
+    return run(["vtysh", "--vty_socket", this.settings.dir, ...only, "-c", command]);
+  }
+
+  /** bfdd's sessions (`show bfd peers json`). */
+  async bfdPeers(): Promise<FrrBfdPeer[]> {
+    return parseFrrBfdPeers(await this.vtysh("show bfd peers json", "bfdd"));
+  }
+
+  /** Process IDs of the daemons, for SIGSTOP in tests. */
+  pidOf(daemon: "zebra" | "bgpd" | "bfdd"): number | undefined {
+    return (daemon === "zebra" ? this.zebra : daemon === "bgpd" ? this.bgpd : this.bfdd)?.pid;
   }
 
   async established(): Promise<ReadonlySet<string>> {
-    return new Set(parseFrrEstablished(await this.vtysh("show bgp summary json")));
+    return new Set(parseFrrEstablished(await this.vtysh("show bgp summary json", "bgpd")));
   }
 
   async paths(): Promise<RouterPath[]> {
     const [v4, v6] = await Promise.all([
-      this.vtysh("show bgp ipv4 unicast json detail"),
-      this.vtysh("show bgp ipv6 unicast json detail"),
+      this.vtysh("show bgp ipv4 unicast json detail", "bgpd"),
+      this.vtysh("show bgp ipv6 unicast json detail", "bgpd"),
     ]);
     return [...parseFrrRoutes(v4), ...parseFrrRoutes(v6)];
   }
 
   logTail(): string {
-    return `${this.zebra?.logTail() ?? ""}\n${this.bgpd?.logTail() ?? ""}`;
+    return [this.zebra, this.bfdd, this.bgpd].map((p) => p?.logTail() ?? "").join("\n");
   }
 }
