@@ -1,7 +1,7 @@
 /**
  * The TCP edge of a BGP session: a dialer, a listener, and net.Socket adapted to BgpConnection.
- * Kept thin on purpose; TCP-MD5 and TTL/GTSM need socket options Node does not expose and come
- * from the native addon through `prepareSocket`.
+ * Kept thin on purpose; TCP-MD5 and the eBGP TTL need socket options Node does not expose: those
+ * sockets come ready-made from the native addon (peerDialer.ts) and are wrapped here.
  */
 import net from "node:net";
 import { BGP_PORT } from "./codec/constants.js";

@@ -126,6 +126,8 @@ interface NativeBinding {
   WritableWatch: new (fd: number, callback: () => void) => { close(): void };
   createTcpSocket(family: 4 | 6, options: TcpSocketOptions): number;
   setTcpMd5Key(fd: number, peer: Buffer, key: Buffer): void;
+  /** Absent in an addon built before it existed (rebuild with node src/native/build.js). */
+  setUnicastTtl?(fd: number, family: 4 | 6, ttl: number): void;
   connectTcp(fd: number, address: Buffer, port: number): boolean;
   listenTcp(fd: number, backlog: number): void;
   socketError(fd: number): number;
@@ -438,6 +440,8 @@ export interface Md5SocketOptions {
   /** Peers and their keys, set with TCP_MD5SIG before connect()/listen(). */
   readonly keys: readonly { readonly peer: IPAddr; readonly key: string | Uint8Array }[];
   readonly reuseAddress?: boolean;
+  /** IP_TTL / IPV6_UNICAST_HOPS of every packet sent (1..255); unset: the system default (64). */
+  readonly ttl?: number;
 }
 
 /**
@@ -467,11 +471,28 @@ export function createMd5Socket(options: Md5SocketOptions): number {
       call(() => {
         native.setTcpMd5Key(fd, peer, key);
       });
+    if (options.ttl !== undefined) setUnicastTtl(native, fd, options.family, options.ttl);
   } catch (error) {
     native.closeFd(fd);
     throw error;
   }
   return fd;
+}
+
+export class NativeAddonOutdatedError extends Error {
+  override readonly name = "NativeAddonOutdatedError";
+  readonly code = "ERR_IRONLB_NATIVE_OUTDATED";
+}
+
+function setUnicastTtl(native: NativeBinding, fd: number, family: IPFamily, ttl: number): void {
+  if (native.setUnicastTtl === undefined) {
+    throw new NativeAddonOutdatedError(
+      "the native addon predates setUnicastTtl: rebuild it (node src/native/build.js)",
+    );
+  }
+  call(() => {
+    native.setUnicastTtl?.(fd, familyNumber(family), ttl);
+  });
 }
 
 /** Sets (or, with key null, removes) the MD5 key for `peer` on a socket of `family`. */
@@ -493,10 +514,13 @@ export class ConnectTimeoutError extends Error {
   readonly code = "ETIMEDOUT";
 }
 
-export interface Md5ConnectOptions {
+export interface TcpConnectOptions {
   readonly peer: IPAddr;
   readonly port?: number;
-  readonly key: string | Uint8Array;
+  /** TCP-MD5 key for the peer; unset: no signatures. */
+  readonly key?: string | Uint8Array;
+  /** IP_TTL / IPV6_UNICAST_HOPS (1..255), the SYN included; unset: the system default. */
+  readonly ttl?: number;
   readonly localAddress?: IPAddr;
   readonly localPort?: number;
   readonly device?: string;
@@ -505,17 +529,26 @@ export interface Md5ConnectOptions {
   readonly signal?: AbortSignal;
 }
 
+export type Md5ConnectOptions = TcpConnectOptions & { readonly key: string | Uint8Array };
+
+/** Connects to `peer` with TCP MD5 signatures; see connectTcp. */
+export function connectMd5(options: Md5ConnectOptions): Promise<net.Socket> {
+  return connectTcp(options);
+}
+
 /**
- * Connects to `peer` with TCP MD5 signatures and resolves with a connected net.Socket. The
- * connect runs non-blocking; a WritableWatch reports when it finished and SO_ERROR says how.
+ * Connects to `peer` from a socket prepared before connect() (TCP-MD5 key, TTL: what Node's net
+ * module cannot set) and resolves with a connected net.Socket. The connect runs non-blocking; a
+ * WritableWatch reports when it finished and SO_ERROR says how.
  */
-export async function connectMd5(options: Md5ConnectOptions): Promise<net.Socket> {
+export async function connectTcp(options: TcpConnectOptions): Promise<net.Socket> {
   const native = loadNative();
   options.signal?.throwIfAborted();
   const family = options.peer.family;
   const fd = createMd5Socket({
     family,
-    keys: [{ peer: options.peer, key: options.key }],
+    keys: options.key === undefined ? [] : [{ peer: options.peer, key: options.key }],
+    ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
     ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
     ...(options.localPort === undefined ? {} : { localPort: options.localPort }),
     ...(options.device === undefined ? {} : { device: options.device }),

@@ -108,6 +108,26 @@ Napi::Value SetTcpMd5Key(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setUnicastTtl(fd, family 4|6, ttl 1..255): the TTL (IP_TTL) or hop limit (IPV6_UNICAST_HOPS) of
+// what the socket sends, set before connect() so the SYN carries it too. eBGP uses 1 for a directly
+// connected peer (a packet that would cross a router dies there) and 255 for multihop.
+Napi::Value SetUnicastTtl(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info);
+  if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber()) {
+    throw Napi::TypeError::New(env, "setUnicastTtl(fd, family 4|6, ttl 1..255)");
+  }
+  int family = info[1].As<Napi::Number>().Int32Value();
+  int ttl = info[2].As<Napi::Number>().Int32Value();
+  if ((family != 4 && family != 6) || ttl < 1 || ttl > 255) {
+    throw Napi::RangeError::New(env, "family must be 4 or 6 and ttl 1..255");
+  }
+  int rc = family == 4 ? setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl)
+                       : setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
+  if (rc < 0) ThrowSystemError(env, errno, family == 4 ? "setsockopt(IP_TTL)" : "setsockopt(IPV6_UNICAST_HOPS)");
+  return env.Undefined();
+}
+
 // connectTcp(fd, address, port): true when connected at once, false while in progress.
 Napi::Value ConnectTcp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -218,6 +238,7 @@ class WritableWatch : public Napi::ObjectWrap<WritableWatch> {
 void InitTcp(Napi::Env env, Napi::Object exports) {
   exports.Set("createTcpSocket", Napi::Function::New(env, CreateTcpSocket));
   exports.Set("setTcpMd5Key", Napi::Function::New(env, SetTcpMd5Key));
+  exports.Set("setUnicastTtl", Napi::Function::New(env, SetUnicastTtl));
   exports.Set("connectTcp", Napi::Function::New(env, ConnectTcp));
   exports.Set("listenTcp", Napi::Function::New(env, ListenTcp));
   exports.Set("socketError", Napi::Function::New(env, SocketError));

@@ -5,6 +5,7 @@
  * inline or from a kubernetes.io/basic-auth Secret), the next hop of the other family, and the
  * BFD settings of its BFDProfile (multi hop when the peer is ebgpMultiHop).
  */
+import { sessionTtl } from "../bgp/peerDialer.js";
 import type { BFDProfileConfig, BGPPeerConfig } from "../api/configTypes.js";
 import type { BfdPeerSettings } from "../bfd/manager.js";
 import { SecretValue } from "../api/secret.js";
@@ -154,6 +155,7 @@ export function peerSpecFor(
   const password = resolvePassword(peer, lookup);
   const bfdProfile = peer.bfdProfile === undefined ? undefined : bfdProfiles?.get(peer.bfdProfile);
   if (password !== undefined && !password.ok) return fail(password.reason);
+  const ttl = sessionTtl(peer.sessionType, peer.ebgpMultiHop);
   // Routes of the session's own family use our address on the connection; the other family needs
   // the node's address of that family (MP-BGP over the other transport).
   const other = peer.peerAddress.family === "IPv4" ? node.ipv6 : node.ipv4;
@@ -188,6 +190,7 @@ export function peerSpecFor(
         connectTimeoutMs: Math.min(MAX_CONNECT_TIMEOUT_MS, peer.connectTimeSeconds * 1000),
         ...(peer.sourceAddress === undefined ? {} : { sourceAddress: peer.sourceAddress }),
         ...(password === undefined ? {} : { password: password.password }),
+        ...(ttl === undefined ? {} : { ttl }),
       },
       ...(nextHops === undefined ? {} : { nextHops }),
       ...(bfdProfile === undefined ? {} : { bfd: bfdSettingsFor(peer, bfdProfile) }),

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SecretValue } from "../../../src/api/secret.js";
-import { peerDialer, type Md5Connect } from "../../../src/bgp/peerDialer.js";
+import { peerDialer, sessionTtl, type NativeConnect } from "../../../src/bgp/peerDialer.js";
 import { fileRestartMarker } from "../../../src/bgp/restartMarker.js";
-import type { Md5ConnectOptions } from "../../../src/native/index.js";
+import type { TcpConnectOptions } from "../../../src/native/index.js";
 import { formatIP } from "../../../src/net/ip.js";
 import { ip } from "./helpers.js";
 
@@ -54,8 +54,8 @@ describe("peerDialer", () => {
 
   it("with a password asks for a TCP-MD5 socket with the key, source, port, timeout and signal", async () => {
     const { port, accepted } = await loopbackServer();
-    const calls: Md5ConnectOptions[] = [];
-    const connectMd5: Md5Connect = (options) => {
+    const calls: TcpConnectOptions[] = [];
+    const connectMd5: NativeConnect = (options) => {
       calls.push(options);
       return new Promise((resolve) => {
         const s = net.connect({ host: formatIP(options.peer), port: options.port ?? 179 }, () => {
@@ -89,6 +89,74 @@ describe("peerDialer", () => {
     expect(await got).toBe("hello");
     conn.close();
     server.destroy();
+  });
+});
+
+describe("session TTL", () => {
+  it.each([
+    {
+      description: "directly connected eBGP: 1, as BIRD and FRR send",
+      type: "ebgp",
+      multihop: false,
+      want: 1,
+    },
+    { description: "multihop eBGP: 255", type: "ebgp", multihop: true, want: 255 },
+    { description: "iBGP: the system default", type: "ibgp", multihop: false, want: undefined },
+  ] as const)("$description", ({ type, multihop, want }) => {
+    expect(sessionTtl(type, multihop)).toBe(want);
+  });
+});
+
+describe("peerDialer with a TTL", () => {
+  /** A stand-in for the addon that records its options and connects with Node. */
+  function recordingConnect(calls: TcpConnectOptions[]): NativeConnect {
+    return (options) => {
+      calls.push(options);
+      return new Promise((resolve) => {
+        const s = net.connect({ host: formatIP(options.peer), port: options.port ?? 179 }, () => {
+          resolve(s);
+        });
+      });
+    };
+  }
+
+  it.each([
+    { description: "TTL only: the addon's socket with the TTL and no key", password: undefined, ttl: 1 },
+    { description: "TTL and password: both on the one socket", password: "pw", ttl: 255 },
+  ])("$description", async ({ password, ttl }) => {
+    const { port, accepted } = await loopbackServer();
+    const calls: TcpConnectOptions[] = [];
+    const dialer = peerDialer(
+      {
+        address: ip("127.0.0.1"),
+        port,
+        connectTimeoutMs: 1000,
+        ttl,
+        ...(password === undefined ? {} : { password: new SecretValue(password) }),
+      },
+      recordingConnect(calls),
+      { nativeAvailable: () => Promise.resolve(true) },
+    );
+    const conn = await dialer.connect(new AbortController().signal);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.ttl).toBe(ttl);
+    expect(calls[0]?.key).toBe(password);
+    conn.close();
+    (await accepted).destroy();
+  });
+
+  it("falls back to plain TCP (default TTL) when the addon is missing and there is no password", async () => {
+    const { port, accepted } = await loopbackServer();
+    const calls: TcpConnectOptions[] = [];
+    const dialer = peerDialer(
+      { address: ip("127.0.0.1"), port, connectTimeoutMs: 1000, ttl: 1 },
+      recordingConnect(calls),
+      { nativeAvailable: () => Promise.resolve(false) },
+    );
+    const conn = await dialer.connect(new AbortController().signal);
+    expect(calls).toEqual([]);
+    conn.close();
+    (await accepted).destroy();
   });
 });
 

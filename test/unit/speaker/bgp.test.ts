@@ -105,6 +105,21 @@ describe("peerSpecFor", () => {
     expect(nextHops).toEqual({ ipv6: NODE.ipv6 });
   });
 
+  it.each([
+    { description: "directly connected eBGP sends with TTL 1", spec: {}, want: 1 },
+    { description: "multihop eBGP with TTL 255", spec: { ebgpMultiHop: true }, want: 255 },
+    {
+      description: "dynamic external eBGP with TTL 1",
+      spec: { peerASN: undefined, dynamicASN: "external" },
+      want: 1,
+    },
+    { description: "iBGP with the system default", spec: { peerASN: 64512 }, want: undefined },
+  ])("$description", ({ spec, want }) => {
+    const r = peerSpecFor(peerConfig(spec), NODE, noSecrets);
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.spec.endpoint.ttl).toBe(want);
+  });
+
   it("passes dynamicASN through and leaves graceful restart off by default", () => {
     const r = peerSpecFor(peerConfig({ peerASN: undefined, dynamicASN: "external" }), NODE, noSecrets);
     expect(r.ok && r.spec.session.peerAs).toBe("external");
