@@ -22,12 +22,8 @@ import { resolveBinaries } from "../../src/testenv/binaries.js";
 import { startControlPlane, type ControlPlane } from "../../src/testenv/controlPlane.js";
 import { requirePrereqs } from "../support/e2e.js";
 import { kubeConfigFor } from "../support/testenv.js";
-import {
-  createLayerTwoService,
-  eventually,
-  installCRDs,
-  SpeakerProcess,
-} from "../integration/speakerHarness.js";
+import { createLayerTwoService, eventually, SpeakerProcess } from "../integration/speakerHarness.js";
+import { installCRDs } from "../integration/ironlbProcess.js";
 import {
   createNetns,
   deleteNetns,

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { MEMBERSHIP_SECRET_NAME } from "../../src/membership/secret.js";
 import { describeWithPrereqs } from "../support/e2e.js";
 import { processAlive, useOwnControlPlane } from "../support/testenv.js";
-import { Cluster, ControllerProcess, installCRDs, killAllControllers } from "./controllerHarness.js";
+import { Cluster, ControllerProcess, killAllControllers } from "./controllerHarness.js";
+import { installCRDs } from "./ironlbProcess.js";
 
 describeWithPrereqs("ironlb controller across API server and etcd restarts", { controlPlane: true }, () => {
   const controlPlane = useOwnControlPlane();

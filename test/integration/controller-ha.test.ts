@@ -5,7 +5,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { describeWithPrereqs } from "../support/e2e.js";
 import { sharedControlPlane, uniqueNamespace } from "../support/testenv.js";
-import { Cluster, ControllerProcess, installCRDs, killAllControllers } from "./controllerHarness.js";
+import { Cluster, ControllerProcess, killAllControllers } from "./controllerHarness.js";
+import { installCRDs } from "./ironlbProcess.js";
 
 const FAST_ELECTION = [
   "--lease-duration-ms",

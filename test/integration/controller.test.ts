@@ -6,7 +6,8 @@ import { KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { describeWithPrereqs } from "../support/e2e.js";
 import { sharedControlPlane, uniqueNamespace } from "../support/testenv.js";
-import { Cluster, ControllerProcess, installCRDs, killAllControllers } from "./controllerHarness.js";
+import { Cluster, ControllerProcess, killAllControllers } from "./controllerHarness.js";
+import { installCRDs } from "./ironlbProcess.js";
 
 const inLan = (ip: string): boolean =>
   /^192\.0\.2\.(1\d|2\d)$/.test(ip) || /^2001:db8:1::(1|2)[0-9a-f]$/.test(ip);

@@ -4,8 +4,7 @@
 // speaker runs: the test writes Services, their status, pools, Nodes, Leases, EndpointSlices, the
 // kube-proxy ConfigMap, webhook configurations and a MetalLB CRD directly). It uses a control plane
 // of its own: the traps are cluster-wide (kube-system, a metallb.io CRD, webhooks).
-import { execFileSync, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
 import {
   AdmissionregistrationV1Api,
   ApiextensionsV1Api,
@@ -21,34 +20,10 @@ import type { DoctorReport } from "../../src/ops/doctor.js";
 import { freePorts } from "../../src/testenv/freePort.js";
 import { describeWithPrereqs } from "../support/e2e.js";
 import { useOwnControlPlane } from "../support/testenv.js";
-import { installCRDs } from "./controllerHarness.js";
+import { installCRDs, runCli, type CliRun } from "./ironlbProcess.js";
 
-const mainScript = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const NS = "ironlb-system";
 const SVC_NS = "web";
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", mainScript, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, KUBECONFIG: "" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describeWithPrereqs("ironlb doctor on a real API server", { controlPlane: true }, () => {
   const controlPlane = useOwnControlPlane();
@@ -56,7 +31,7 @@ describeWithPrereqs("ironlb doctor on a real API server", { controlPlane: true }
   let custom: CustomObjectsApi;
   let kubeconfig: string;
 
-  const doctor = async (...extra: string[]): Promise<{ run: Run; report: DoctorReport }> => {
+  const doctor = async (...extra: string[]): Promise<{ run: CliRun; report: DoctorReport }> => {
     const run = await runCli(["doctor", "--kubeconfig", kubeconfig, "-n", NS, "-o", "json", ...extra]);
     if (run.code === 2) throw new Error(`doctor failed: ${run.stderr}`);
     return { run, report: JSON.parse(run.stdout) as DoctorReport };

@@ -13,18 +13,15 @@ import { createKubeClients, type KubeClients } from "../../src/k8s/client.js";
 import { describeWithPrereqs } from "../support/e2e.js";
 import { kubeConfigFor, sharedControlPlane, uniqueNamespace } from "../support/testenv.js";
 import {
+  createLayerTwoConfig,
   createLayerTwoService,
   eventually,
-  installCRDs,
+  l2StatusesOf,
   metricValue,
   SpeakerProcess,
   writeSimulatedNetwork,
 } from "./speakerHarness.js";
-
-interface L2StatusObject {
-  metadata?: { name?: string };
-  status?: { node?: string };
-}
+import { installCRDs } from "./ironlbProcess.js";
 
 const LEASE_SECONDS = 6;
 
@@ -67,16 +64,10 @@ describeWithPrereqs("ironlb speaker with membership on a real API server", { con
     return speaker;
   };
 
-  const announcers = async (): Promise<string[]> => {
-    const list = (await clients.customObjects.listNamespacedCustomObject({
-      group: "ironlb.io",
-      version: "v1beta1",
-      plural: "servicel2statuses",
-      namespace,
-      labelSelector: `ironlb.io/service-name=web,ironlb.io/service-namespace=${serviceNamespace}`,
-    })) as { items: L2StatusObject[] };
-    return list.items.map((s) => s.status?.node ?? "");
-  };
+  const announcers = async (): Promise<string[]> =>
+    (await l2StatusesOf(clients.customObjects, namespace, { namespace: serviceNamespace, name: "web" })).map(
+      (s) => s.status?.node ?? "",
+    );
 
   const soleAnnouncer = (node: string | undefined, timeoutMs: number): Promise<string> =>
     eventually(
@@ -121,19 +112,12 @@ describeWithPrereqs("ironlb speaker with membership on a real API server", { con
     for (const name of [namespace, serviceNamespace]) {
       await clients.core.createNamespace({ body: { metadata: { name } } });
     }
-    const create = (plural: string, kind: string, name: string, spec: unknown) =>
-      clients.customObjects.createNamespacedCustomObject({
-        group: "ironlb.io",
-        version: "v1beta1",
-        plural,
-        namespace,
-        body: { apiVersion: "ironlb.io/v1beta1", kind, metadata: { name, namespace }, spec },
-      });
-    await create("ipaddresspools", "IPAddressPool", "lan", { addresses: ["192.0.2.220-192.0.2.230"] });
-    await create("l2advertisements", "L2Advertisement", "lan", {
-      ipAddressPools: ["lan"],
-      nodeSelectors: [{ matchLabels: { "ironlb.io/test-run": run } }],
-    });
+    await createLayerTwoConfig(
+      clients.customObjects,
+      namespace,
+      ["192.0.2.220-192.0.2.230"],
+      [{ matchLabels: { "ironlb.io/test-run": run } }],
+    );
     await createLayerTwoService(clients.core, clients.discovery, {
       namespace: serviceNamespace,
       name: "web",

@@ -1,172 +1,45 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are plain
    data classes with no behaviour; its API is meant to take object literals. */
 // Helpers for the speaker's integration and end-to-end tests: `ironlb speaker` as a child process
-// (optionally inside a network namespace) with its JSON log lines, its metrics, a simulated
+// (optionally inside a network namespace; the process handling is ironlbProcess.ts), a simulated
 // network folder, and the cluster objects a Layer 2 Service needs.
-import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { once } from "node:events";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
-import {
-  ApiextensionsV1Api,
-  type CoreV1Api,
-  type DiscoveryV1Api,
-  type KubeConfig,
-  type V1CustomResourceDefinition,
-} from "@kubernetes/client-node";
-import { parse } from "yaml";
+import type { CoreV1Api, CustomObjectsApi, DiscoveryV1Api } from "@kubernetes/client-node";
+import { daemonArgs, DaemonProcess, type DaemonOptions } from "./ironlbProcess.js";
 
-export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const mainScript = join(REPO_ROOT, "src/cli/main.ts");
-const crdDir = join(REPO_ROOT, "deploy/crds");
-
-export interface LogLine {
-  readonly level: string;
-  readonly msg: string;
-  readonly [field: string]: unknown;
-}
-
-export interface SpeakerProcessOptions {
+export interface SpeakerProcessOptions extends DaemonOptions {
   readonly node: string;
-  readonly kubeconfigPath: string;
-  readonly namespace: string;
-  readonly lbClass?: string;
   readonly leaseDurationSeconds?: number;
   /** A folder made by writeSimulatedNetwork: no raw sockets, no host links. */
   readonly simulateNetwork?: string;
   /** Run inside this network namespace (`ip netns exec`). */
   readonly netns?: string;
-  readonly metricsAddr?: string;
-  readonly extraArgs?: readonly string[];
 }
 
 /** One `ironlb speaker` child process, stopped only through its own PID. */
-export class SpeakerProcess {
-  readonly logs: LogLine[] = [];
-  stderr = "";
-  private readonly waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
-  readonly exited: Promise<number | null>;
-
+export class SpeakerProcess extends DaemonProcess {
   private constructor(
     readonly node: string,
-    readonly child: ChildProcessByStdio<null, Readable, Readable>,
+    child: ReturnType<typeof DaemonProcess.spawnChild>,
   ) {
-    let buffered = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      buffered += chunk;
-      let nl = buffered.indexOf("\n");
-      while (nl >= 0) {
-        const text = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        nl = buffered.indexOf("\n");
-        let line: LogLine;
-        try {
-          line = JSON.parse(text) as LogLine;
-        } catch {
-          continue;
-        }
-        this.logs.push(line);
-        for (const w of [...this.waiters]) {
-          if (w.match(line)) {
-            this.waiters.splice(this.waiters.indexOf(w), 1);
-            w.resolve(line);
-          }
-        }
-      }
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      this.stderr += chunk;
-    });
-    this.exited = once(child, "exit").then(([code]) => code as number | null);
+    super(`speaker ${node}`, child);
   }
 
   static start(options: SpeakerProcessOptions): SpeakerProcess {
-    const args = [
-      "--import",
-      "tsx",
-      mainScript,
-      "speaker",
+    const args = daemonArgs("speaker", options, [
       "--node",
       options.node,
-      "--kubeconfig",
-      options.kubeconfigPath,
-      "--namespace",
-      options.namespace,
-      "--metrics-addr",
-      options.metricsAddr ?? "127.0.0.1:0",
-      "--log-level",
-      "debug",
-      ...(options.lbClass === undefined ? [] : ["--lb-class", options.lbClass]),
       ...(options.leaseDurationSeconds === undefined
         ? []
         : ["--lease-duration", String(options.leaseDurationSeconds)]),
       ...(options.simulateNetwork === undefined ? [] : ["--simulate-network", options.simulateNetwork]),
-      ...(options.extraArgs ?? []),
-    ];
-    const [command, commandArgs] =
+    ]);
+    const child =
       options.netns === undefined
-        ? [process.execPath, args]
-        : ["ip", ["netns", "exec", options.netns, process.execPath, ...args]];
-    const child = spawn(command, commandArgs, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        ? DaemonProcess.spawnChild(process.execPath, args)
+        : DaemonProcess.spawnChild("ip", ["netns", "exec", options.netns, process.execPath, ...args]);
     return new SpeakerProcess(options.node, child);
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** The first log line (past or future) that matches; rejects after `timeoutMs`. */
-  waitForLog(match: (l: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
-    const seen = this.logs.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new Error(
-            `speaker ${this.node} (pid ${this.pid}): no matching log line in ${timeoutMs} ms\n` +
-              `stderr: ${this.stderr}\n` +
-              this.logs
-                .slice(-15)
-                .map((l) => JSON.stringify(l))
-                .join("\n"),
-          ),
-        );
-      }, timeoutMs);
-      this.waiters.push({
-        match,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-    });
-  }
-
-  async metricsPort(): Promise<number> {
-    const line = await this.waitForLog((l) => l.msg === "ops server listening");
-    return line.port as number;
-  }
-
-  /** The Prometheus text of its /metrics (only reachable from the namespace it runs in). */
-  async metrics(host = "127.0.0.1"): Promise<string> {
-    const response = await fetch(`http://${host}:${await this.metricsPort()}/metrics`);
-    return response.text();
-  }
-
-  /** Signals the process (by its PID) and waits, bounded, for it to exit. */
-  async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM", timeoutMs = 10_000): Promise<number | null> {
-    if (!this.running) return this.child.exitCode;
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
   }
 }
 
@@ -212,29 +85,59 @@ export function writeSimulatedNetwork(
   writeFileSync(join(dir, "if_inet6"), `${inet6.join("\n")}\n`);
 }
 
-/** Applies deploy/crds/*.yaml (ignoring ones already there) and waits until they are served. */
-export async function installCRDs(kubeConfig: KubeConfig): Promise<void> {
-  const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
-  const names: string[] = [];
-  for (const file of readdirSync(crdDir).filter((f) => f.endsWith(".yaml"))) {
-    const crd = parse(readFileSync(join(crdDir, file), "utf8")) as V1CustomResourceDefinition;
-    names.push(crd.metadata?.name ?? "");
-    try {
-      await api.createCustomResourceDefinition({ body: crd });
-    } catch (error) {
-      if ((error as { code?: number }).code !== 409) throw error;
-    }
-  }
-  const deadline = Date.now() + 30_000;
-  for (const name of names) {
-    for (;;) {
-      const crd = await api.readCustomResourceDefinition({ name });
-      if (crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") === true)
-        break;
-      if (Date.now() > deadline) throw new Error(`CRD ${name} not established`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+/**
+ * IPAddressPool "lan" with `addresses` and an L2Advertisement "lan" of it in `namespace`, for the
+ * nodes `nodeSelectors` pick (every node when none).
+ */
+export async function createLayerTwoConfig(
+  custom: CustomObjectsApi,
+  namespace: string,
+  addresses: readonly string[],
+  nodeSelectors?: readonly unknown[],
+): Promise<void> {
+  const create = (plural: string, kind: string, spec: unknown) =>
+    custom.createNamespacedCustomObject({
+      group: "ironlb.io",
+      version: "v1beta1",
+      plural,
+      namespace,
+      body: { apiVersion: "ironlb.io/v1beta1", kind, metadata: { name: "lan", namespace }, spec },
+    });
+  await create("ipaddresspools", "IPAddressPool", { addresses });
+  await create("l2advertisements", "L2Advertisement", {
+    ipAddressPools: ["lan"],
+    ...(nodeSelectors === undefined ? {} : { nodeSelectors }),
+  });
+}
+
+export interface L2StatusObject {
+  metadata?: {
+    name?: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; uid: string }[];
+  };
+  status?: {
+    node?: string;
+    serviceName?: string;
+    serviceNamespace?: string;
+    interfaces?: { name?: string }[];
+  };
+}
+
+/** The ServiceL2Status objects (in IronLB's `namespace`) about one Service, from every node. */
+export async function l2StatusesOf(
+  custom: CustomObjectsApi,
+  namespace: string,
+  service: { readonly namespace: string; readonly name: string },
+): Promise<L2StatusObject[]> {
+  const list = (await custom.listNamespacedCustomObject({
+    group: "ironlb.io",
+    version: "v1beta1",
+    plural: "servicel2statuses",
+    namespace,
+    labelSelector: `ironlb.io/service-name=${service.name},ironlb.io/service-namespace=${service.namespace}`,
+  })) as { items: L2StatusObject[] };
+  return list.items;
 }
 
 export interface LayerTwoServiceOptions {

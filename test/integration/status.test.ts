@@ -5,8 +5,6 @@
 // node from ServiceL2Status, not announced, another class), -o json|yaml|table, and the reader's
 // pagination (one list per resource, page by page). The Services carry a loadBalancerClass of
 // their own, so other test files' Services on the shared control plane are "other-class".
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -21,26 +19,7 @@ import { ClusterReader } from "../../src/ops/read.js";
 import type { StatusReport } from "../../src/ops/status.js";
 import { describeWithPrereqs } from "../support/e2e.js";
 import { sharedControlPlane, uniqueNamespace } from "../support/testenv.js";
-import { installCRDs } from "./controllerHarness.js";
-
-const mainScript = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-
-function runCli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", mainScript, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, KUBECONFIG: "" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { installCRDs, runCli } from "./ironlbProcess.js";
 
 describeWithPrereqs("ironlb status on a real API server", { controlPlane: true }, () => {
   const configNs = uniqueNamespace("ilb-st");
