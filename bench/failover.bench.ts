@@ -195,6 +195,8 @@ async function quietRun(lab: Lab, prober: Prober, seconds: number, emit: Emit): 
   const started = Date.now();
   const loadAtStart = load();
   let changes = 0;
+  /** When each change was seen (s into the run) and what was announced then (the first 20). */
+  const seen: { atS: number; announcements: string }[] = [];
   let pollErrors = 0;
   let loadAtEnd = loadAtStart;
   try {
@@ -202,7 +204,11 @@ async function quietRun(lab: Lab, prober: Prober, seconds: number, emit: Emit): 
       await sleep(QUIET_POLL_MS);
       try {
         const now = await key();
-        if (now !== last) changes++;
+        if (now !== last) {
+          changes++;
+          if (seen.length < 20)
+            seen.push({ atS: Math.round((Date.now() - started) / 100) / 10, announcements: now });
+        }
         last = now;
       } catch {
         pollErrors++;
@@ -229,6 +235,7 @@ async function quietRun(lab: Lab, prober: Prober, seconds: number, emit: Emit): 
     value: changes,
     unit: "count",
     target: 0,
+    changes: seen,
     ...extra,
   });
   emit({
@@ -255,6 +262,10 @@ async function quietRun(lab: Lab, prober: Prober, seconds: number, emit: Emit): 
     figure: "quiet_failed_connections",
     value: attempts.filter((a) => !a.ok).length,
     unit: "count",
+    failedAtS: attempts
+      .filter((a) => !a.ok)
+      .slice(0, 20)
+      .map((a) => Math.round((a.start - started) / 100) / 10),
     connections: attempts.length,
     family: "IPv4",
     ...extra,

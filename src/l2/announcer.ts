@@ -4,7 +4,7 @@
  * LAN about addresses that just became ours (gratuitous ARP, unsolicited NA, repeated on the
  * takeover schedule until done or the address is no longer ours). When another host claims one
  * of our addresses (its gratuitous ARP, ARP reply or Neighbor Advertisement), the address is
- * announced again (claimDefense.ts), so a late claim by a node that has just lost it does not
+ * announced again (claimDefence.ts), so a late claim by a node that has just lost it does not
  * leave the clients pointing there.
  *
  * apply() takes the desired announcements; the difference from what is active comes from
@@ -41,7 +41,7 @@ import {
   TakeoverSchedule,
   unsolicitedAdvertisement,
 } from "./responderTakeover.js";
-import { arpClaim, ClaimDefence, DEFAULT_DEFENCE_HOLD_OFF_MS, ndpClaim } from "./claimDefense.js";
+import { arpClaim, ClaimDefence, DEFAULT_DEFENCE_HOLD_OFF_MS, ndpClaim } from "./claimDefence.js";
 
 // ---------------------------------------------------------------------------------------------
 // Injected edges

@@ -4,7 +4,7 @@ import { encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from "../../../src/l2/c
 import { ALL_NODES_IPV6, solicitedNodeAddress } from "../../../src/l2/codec/ipv6.js";
 import { BROADCAST_MAC, ZERO_MAC, type MacAddress } from "../../../src/l2/codec/mac.js";
 import { encodeNeighborAdvertisement, encodeNeighborSolicitation } from "../../../src/l2/codec/ndp.js";
-import { arpClaim, ClaimDefence, ndpClaim } from "../../../src/l2/claimDefense.js";
+import { arpClaim, ClaimDefence, ndpClaim } from "../../../src/l2/claimDefence.js";
 import { AnnouncementSet } from "../../../src/l2/responder.js";
 import { parseIP, formatIP, type IPAddr } from "../../../src/net/ip.js";
 
