@@ -10,7 +10,7 @@ documentation addresses, nothing routed outside): a switch (a Linux bridge), a c
 192.0.2.11… each running ironlb speaker and an HTTP backend that answers with its node's name.
 Service IPs come from 192.0.2.200-192.0.2.250 and 2001:db8:1::200-2001:db8:1::2ff.
 
---mode bgp puts a router namespace running BIRD 2 (192.0.2.1, 2001:db8:1::1, AS 64500) between
+--mode bgp puts a router namespace running BIRD 2 (or FRR with --router frr; 192.0.2.1, 2001:db8:1::1, AS 64500) between
 the LAN and a client network (203.0.113.0/24, 2001:db8:2::/64, client at 203.0.113.10). Every
 speaker peers with it over IPv4 and IPv6 (AS 64512) and advertises Service IPs from
 198.51.100.0/24 and 2001:db8:100::/120; the router spreads flows over the nodes (ECMP).
@@ -34,6 +34,7 @@ export function registerLab(program: Command): void {
     .description("build the lab and start everything; prints the VIPs and how to reach them")
     .option("--nodes <n>", `number of node namespaces (1-${MAX_NODES})`, "3")
     .option("--mode <mode>", "announcement mode: l2, or bgp (a BIRD router and a client behind it)", "l2")
+    .option("--router <daemon>", "with --mode bgp: the router's daemon, bird (default) or frr")
     .option("--state-dir <dir>", "state file, logs and kubeconfigs", DEFAULT_STATE_DIR)
     .option("--log-level <level>", "log level of the controller and speakers", "info")
     .addOption(new Option("--prefix <prefix>", "namespace name prefix (tests)").hideHelp())

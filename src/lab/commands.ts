@@ -10,7 +10,7 @@ import { DEFAULT_STATE_DIR } from "./state.js";
 import { curlCommand, gatherStatus, renderStatus } from "./status.js";
 import { l2Layout, teardownOrder } from "./topology.js";
 import { bgpLabLayout, renderRouterView } from "./bgpLab.js";
-import { gatherRouterView } from "./bgpRouter.js";
+import { gatherRouterView, routerDaemonName, routerRoutesCommand, type LabRouterKind } from "./bgpRouter.js";
 import type { LabMode } from "./state.js";
 
 export interface UpFlags {
@@ -18,6 +18,8 @@ export interface UpFlags {
   /** Hidden: namespace prefix other than "ilb-" (tests run a CLI lab beside a user's). */
   readonly prefix?: string;
   readonly mode: string;
+  /** The BGP lab's router daemon: bird (default) or frr. */
+  readonly router?: string;
   readonly stateDir: string;
   readonly logLevel: string;
 }
@@ -43,9 +45,17 @@ function parseMode(text: string): LabMode {
   throw new LabError(`--mode must be l2 or bgp, got ${text}`);
 }
 
+function parseRouter(text: string | undefined, mode: LabMode): LabRouterKind | undefined {
+  if (text === undefined) return undefined;
+  if (text !== "bird" && text !== "frr") throw new LabError(`--router must be bird or frr, got ${text}`);
+  if (mode !== "bgp") throw new LabError("--router needs --mode bgp");
+  return text;
+}
+
 export async function up(flags: UpFlags): Promise<void> {
   requireRoot();
   const mode = parseMode(flags.mode);
+  const router = parseRouter(flags.router, mode);
   const nodes = parseNodes(flags.nodes);
   const started = performance.now();
   let lab: Lab;
@@ -53,6 +63,7 @@ export async function up(flags: UpFlags): Promise<void> {
     lab = await Lab.start({
       nodes,
       mode,
+      ...(router === undefined ? {} : { router }),
       stateDir: flags.stateDir,
       ...(flags.prefix === undefined ? {} : { prefix: flags.prefix }),
       ownership: "detached",
@@ -62,7 +73,12 @@ export async function up(flags: UpFlags): Promise<void> {
       },
     });
   } catch (error) {
-    if (error instanceof LabAlreadyUpError && error.state.nodes === nodes && error.state.mode === mode) {
+    if (
+      error instanceof LabAlreadyUpError &&
+      error.state.nodes === nodes &&
+      error.state.mode === mode &&
+      (error.state.router ?? "bird") === (router ?? "bird")
+    ) {
       const attached = Lab.attach(flags.stateDir);
       if (attached !== undefined && attached.health().every((p) => p.running)) {
         write(`the lab is already up (nothing changed):\n`);
@@ -87,10 +103,10 @@ export async function up(flags: UpFlags): Promise<void> {
     ];
   } else {
     serviceLines = [
-      `router ${bgp.routerNetns}: BIRD 2 at 192.0.2.1 / 2001:db8:1::1, eBGP with every node over IPv4 and IPv6`,
+      `router ${bgp.routerNetns}: ${routerDaemonName(lab.routerKind)} at 192.0.2.1 / 2001:db8:1::1, eBGP with every node over IPv4 and IPv6`,
       `client ${bgp.clientNetns}: ${bgp.clientAddresses.ipv4}, ${bgp.clientAddresses.ipv6} (behind the router)`,
       `demo Service ${DEMO_SERVICE.namespace}/${DEMO_SERVICE.name}: ${ips.join(", ")}, advertised by every node`,
-      ...renderRouterView(await gatherRouterView(bgp, lab.stateDir)),
+      ...renderRouterView(await gatherRouterView(lab.routerKind, bgp, lab.stateDir)),
       "reach it from the client namespace through the router (ECMP: the answering node's name varies by flow):",
     ];
   }
@@ -101,7 +117,7 @@ export async function up(flags: UpFlags): Promise<void> {
     ...ips.map((ip) => `  ${curlCommand(lab.layout.clientNetns, ip)}`),
     `kubeconfig: ${lab.state.adminKubeconfig ?? "?"}`,
     `logs: ${lab.stateDir}/logs/`,
-    ...(bgp === undefined ? [] : [`the router's routes: birdc -s ${lab.router().socket} show route`]),
+    ...(bgp === undefined ? [] : [`the router's routes: ${routerRoutesCommand(lab.router(), lab.stateDir)}`]),
     "next: ironlb lab status | ironlb lab down",
   ];
   write(`${lines.join("\n")}\n`);
@@ -120,7 +136,7 @@ export async function status(flags: StateFlags): Promise<void> {
   const bgp = lab.bgp;
   let routerDown = false;
   if (bgp !== undefined) {
-    const view = await gatherRouterView(bgp, lab.stateDir);
+    const view = await gatherRouterView(lab.routerKind, bgp, lab.stateDir);
     write(`${renderRouterView(view).join("\n")}\n`);
     routerDown = view.error !== undefined;
   }
@@ -130,7 +146,8 @@ export async function status(flags: StateFlags): Promise<void> {
 
 async function statusText(lab: Lab): Promise<string> {
   const bgp = lab.bgp;
-  const router = bgp === undefined ? [] : renderRouterView(await gatherRouterView(bgp, lab.stateDir));
+  const router =
+    bgp === undefined ? [] : renderRouterView(await gatherRouterView(lab.routerKind, bgp, lab.stateDir));
   return renderStatus(await gatherStatus(lab), lab.layout.clientNetns) + router.map((l) => `${l}\n`).join("");
 }
 

@@ -68,8 +68,9 @@ import {
 } from "./processes.js";
 import { ProbeSession, type ProbeMode } from "./probeSession.js";
 import { bgpDemoService, bgpLabLayout, bgpLabObjects, type BgpLabLayout } from "./bgpLab.js";
-import { labBird, startLabBird, waitForRouterEcmp } from "./bgpRouter.js";
+import { labRouter, startLabRouter, waitForRouterEcmp, type LabRouterKind } from "./bgpRouter.js";
 import type { BirdRouter } from "./routerBird.js";
+import type { FrrRouter } from "./routerFrr.js";
 import {
   DEFAULT_STATE_DIR,
   readState,
@@ -88,6 +89,8 @@ export interface LabOptions {
    * LAN and the client network, speakers peer with it, the router spreads flows over the nodes.
    */
   readonly mode?: LabMode;
+  /** The BGP lab's router daemon: "bird" (default) or "frr". */
+  readonly router?: LabRouterKind;
   /** Namespace name prefix; default "ilb-" (the CLI's lab). Tests use their own. */
   readonly prefix?: string;
   /** Where the state file, logs, kubeconfigs and control-plane data go; default /run/ironlb-lab. */
@@ -155,6 +158,7 @@ export const processNames = {
   controller: "controller",
   speaker: (node: string) => `speaker-${node}`,
   agent: (node: string) => `agent-${node}`,
+  /** The router's daemons ("router" for BIRD, "router-zebra" and "router-bgpd" for FRR). */
   router: "router",
 } as const;
 
@@ -195,11 +199,16 @@ export class Lab {
     return "routerNetns" in this.layout ? this.layout : undefined;
   }
 
-  /** The BGP lab's BIRD, for birdc queries (`show route`, sessions). */
-  router(): BirdRouter {
+  /** The BGP lab's router daemon. */
+  get routerKind(): LabRouterKind {
+    return this.current.router ?? "bird";
+  }
+
+  /** The BGP lab's router, for queries (birdc / vtysh: sessions, paths). */
+  router(): BirdRouter | FrrRouter {
     const bgp = this.bgp;
     if (bgp === undefined) throw new LabError("this lab has no router (it is not a BGP lab)");
-    return labBird(bgp, this.stateDir);
+    return labRouter(this.routerKind, bgp, this.stateDir);
   }
 
   get state(): LabState {
@@ -295,6 +304,7 @@ export class Lab {
       {
         version: 1,
         mode: options.mode ?? "l2",
+        ...(options.mode === "bgp" ? { router: options.router ?? "bird" } : {}),
         prefix: layout.prefix,
         nodes: layout.nodes.length,
         secondLink: options.secondLink === true,
@@ -416,8 +426,11 @@ export class Lab {
     );
     const bgp = this.bgp;
     if (bgp !== undefined) {
-      await startLabBird(bgp, this.stateDir, (spec) => this.spawn(spec), this.readyTimeout());
-      this.progress(`router ${bgp.routerNetns}: BIRD up (${elapsed(started)})`);
+      const kind = this.routerKind;
+      await startLabRouter(kind, bgp, this.stateDir, (spec) => this.spawn(spec), this.readyTimeout());
+      this.progress(
+        `router ${bgp.routerNetns}: ${kind === "bird" ? "BIRD" : "FRR"} up (${elapsed(started)})`,
+      );
     }
 
     await this.startControlPlane(binaries.dir);
@@ -840,7 +853,7 @@ export class Lab {
     const order = (record: ProcessRecord): number =>
       record.name === processNames.controlPlane
         ? 2
-        : record.name === processNames.controller || record.name === processNames.router
+        : record.name === processNames.controller || record.name.startsWith(processNames.router)
           ? 1
           : 0;
     const records = [...this.current.processes].sort((a, b) => order(a) - order(b));

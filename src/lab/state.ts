@@ -17,6 +17,8 @@ export type LabPhase = "starting" | "up";
 export interface LabState {
   readonly version: 1;
   readonly mode: LabMode;
+  /** The BGP lab's router daemon ("bird" when absent). */
+  readonly router?: "bird" | "frr";
   readonly prefix: string;
   readonly nodes: number;
   readonly secondLink: boolean;

@@ -1,7 +1,7 @@
-// `ironlb lab up --mode bgp | status | down` as a user runs them, checked from outside IronLB: the
-// router namespace's kernel FIB and BIRD's own `birdc show route`, curl from the client behind
-// the router, and /proc for processes left behind. Its own prefix and state directory, so a
-// user's default lab on the same machine is never touched.
+// `ironlb lab up --mode bgp [--router frr] | status | down` as a user runs them, checked from
+// outside IronLB: the router namespace's kernel FIB and the daemon's own RIB (birdc, vtysh json),
+// curl from the client behind the router, and /proc for processes left behind. BIRD and FRR in
+// turn, each under its own prefix and state directory, so a user's default lab is never touched.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,11 +13,9 @@ import { deleteNamespacesSync, namespacesWithPrefix } from "../../src/lab/netns.
 import { recordAlive } from "../../src/lab/processes.js";
 import { readState } from "../../src/lab/state.js";
 import { onExitCleanup } from "../../src/testenv/exitCleanup.js";
-import { requirePrereqs } from "../support/e2e.js";
+import { bgpPrereqs } from "./bgpSupport.js";
 import { labPrereqs } from "./labSupport.js";
 
-const prefix = `ilb-cb${String(process.pid % 100_000)}-`;
-const stateDir = mkdtempSync(join(tmpdir(), "ironlb-lab-bgp-cli-"));
 const NODES = ["192.0.2.11", "192.0.2.12", "192.0.2.13"];
 const NODES_V6 = ["2001:db8:1::11", "2001:db8:1::12", "2001:db8:1::13"];
 
@@ -38,7 +36,7 @@ function sh(argv: readonly string[]): string {
 }
 
 /** Next hops of the router namespace's kernel route to `prefix`, sorted. */
-function fibNextHops(prefixText: string): string[] {
+function fibNextHops(prefix: string, prefixText: string): string[] {
   const family = prefixText.includes(":") ? "-6" : "-4";
   const routes = JSON.parse(
     sh(["ip", "-n", `${prefix}router`, family, "-j", "route", "show", prefixText]),
@@ -49,8 +47,46 @@ function fibNextHops(prefixText: string): string[] {
   return routes.flatMap((r) => (r.nexthops ?? [r]).map((h) => h.gateway ?? "")).sort();
 }
 
+/** Next hops of the daemon's BGP paths for each VIP, from the daemon itself. */
+function daemonNextHops(kind: "bird" | "frr", stateDir: string): Record<string, string[]> {
+  if (kind === "bird") {
+    const text = sh(["birdc", "-s", join(stateDir, "router", "bird.ctl"), "show", "route", "all"]);
+    const out: Record<string, string[]> = {};
+    let current = "";
+    for (const line of text.split("\n")) {
+      const head = /^(\S+\/\d+)\s/.exec(line);
+      if (head !== null) current = head[1] ?? "";
+      const hop = /^\tBGP\.next_hop: (\S+)/.exec(line);
+      if (hop !== null) (out[current] ??= []).push(hop[1] ?? "");
+    }
+    for (const list of Object.values(out)) list.sort();
+    return out;
+  }
+  const out: Record<string, string[]> = {};
+  for (const family of ["ipv4", "ipv6"]) {
+    const json = sh([
+      "vtysh",
+      "--vty_socket",
+      join(stateDir, "router"),
+      "-d",
+      "bgpd",
+      "-c",
+      `show bgp ${family} unicast json`,
+    ]);
+    const routes =
+      (JSON.parse(json) as { routes?: Record<string, { nexthops?: { ip?: string; scope?: string }[] }[]> })
+        .routes ?? {};
+    for (const [prefixText, paths] of Object.entries(routes)) {
+      out[prefixText] = paths
+        .flatMap((p) => (p.nexthops ?? []).filter((h) => h.scope !== "link-local").map((h) => h.ip ?? ""))
+        .sort();
+    }
+  }
+  return out;
+}
+
 /** PIDs of processes whose command line mentions the lab's state directory (bird, speakers, …). */
-function processesOfTheLab(): number[] {
+function processesOfTheLab(stateDir: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -63,7 +99,7 @@ function processesOfTheLab(): number[] {
   return pids;
 }
 
-function sweep(): void {
+function sweep(stateDir: string, prefix: string): void {
   for (const record of readState(stateDir)?.processes ?? []) {
     if (recordAlive(record)) process.kill(record.pid, "SIGKILL");
   }
@@ -71,42 +107,82 @@ function sweep(): void {
 }
 
 const lab = labPrereqs();
-const bird = lab.skip ? lab : requirePrereqs({ binaries: ["bird", "birdc"] });
-const skipReason = [lab.reason, bird.reason].filter((r) => r !== "").join("; ");
+// BIRD and FRR (bgpSupport also asks for ExaBGP: scripts/setup.sh installs the three together).
+const daemons = lab.skip ? lab : bgpPrereqs();
+const skipReason = [lab.reason, daemons.reason].filter((r) => r !== "").join("; ");
 const NAME = "ironlb lab up --mode bgp | status | down (separate invocations)";
 
-describe.skipIf(lab.skip || bird.skip)(skipReason === "" ? NAME : `${NAME} (skipped: ${skipReason})`, () => {
-  const unregister = onExitCleanup(sweep);
+describe.skipIf(lab.skip || daemons.skip)(
+  skipReason === "" ? NAME : `${NAME} (skipped: ${skipReason})`,
+  () => {
+    const prefix = `ilb-cb${String(process.pid % 100_000)}-`;
+    const stateDir = mkdtempSync(join(tmpdir(), "ironlb-lab-bgp-cli-"));
+    const unregister = onExitCleanup(() => {
+      sweep(stateDir, prefix);
+    });
+    afterAll(async () => {
+      await Lab.attach(stateDir)?.stop();
+      sweep(stateDir, prefix);
+      unregister();
+    });
+
+    it("refuses an unknown mode, and --router without --mode bgp", () => {
+      const refused = ironlb(["lab", "up", "--mode", "vrrp", "--state-dir", stateDir, "--prefix", prefix]);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain("--mode must be l2 or bgp, got vrrp");
+      expect(namespacesWithPrefix(prefix)).toEqual([]);
+      const frrInL2 = ironlb(["lab", "up", "--router", "frr", "--state-dir", stateDir, "--prefix", prefix]);
+      expect(frrInL2.status).toBe(1);
+      expect(frrInL2.stderr).toContain("--router needs --mode bgp");
+    });
+  },
+);
+
+describe.each([
+  { kind: "bird", tag: "b", name: "BIRD", processes: ["router"] },
+  { kind: "frr", tag: "f", name: "FRR", processes: ["router-bgpd", "router-zebra"] },
+] as const)("lab up --mode bgp --router $kind", ({ kind, tag, name, processes }) => {
+  if (lab.skip || daemons.skip) return;
+  const prefix = `ilb-cb${String(process.pid % 100_000)}${tag}-`;
+  const stateDir = mkdtempSync(join(tmpdir(), `ironlb-lab-bgp-cli-${kind}-`));
+  const unregister = onExitCleanup(() => {
+    sweep(stateDir, prefix);
+  });
   afterAll(async () => {
     await Lab.attach(stateDir)?.stop();
-    sweep();
+    sweep(stateDir, prefix);
     unregister();
   });
 
-  it("refuses an unknown mode", () => {
-    const refused = ironlb(["lab", "up", "--mode", "vrrp", "--state-dir", stateDir, "--prefix", prefix]);
-    expect(refused.status).toBe(1);
-    expect(refused.stderr).toContain("--mode must be l2 or bgp, got vrrp");
-    expect(namespacesWithPrefix(prefix)).toEqual([]);
-  });
-
-  it("up: BIRD has an ECMP route over the 3 nodes per VIP, the client reaches it; status; down leaves nothing", () => {
+  it("up: the router has an ECMP route over the 3 nodes per VIP, the client reaches it; status; down leaves nothing", () => {
     const started = Date.now();
-    const up = ironlb(["lab", "up", "--mode", "bgp", "--state-dir", stateDir, "--prefix", prefix]);
+    const up = ironlb([
+      "lab",
+      "up",
+      "--mode",
+      "bgp",
+      "--router",
+      kind,
+      "--state-dir",
+      stateDir,
+      "--prefix",
+      prefix,
+    ]);
     expect(up.stderr).toBe("");
     expect(up.status).toBe(0);
-    process.stdout.write(`lab up --mode bgp: ${String(Date.now() - started)} ms\n`);
+    process.stdout.write(`lab up --mode bgp --router ${kind}: ${String(Date.now() - started)} ms\n`);
     expect(up.stdout).toMatch(/lab up in [\d.]+ s: mode bgp, 3 nodes/);
     expect(up.stdout).toContain(`ip netns exec ${prefix}client curl http://198.51.100.10/`);
     expect(up.stdout).toContain(`ip netns exec ${prefix}client curl 'http://[2001:db8:100::10]/'`);
 
-    // The router's kernel: one route per VIP with a next hop per node (BIRD merged the paths).
-    expect(fibNextHops("198.51.100.10/32")).toEqual(NODES);
-    expect(fibNextHops("2001:db8:100::10/128")).toEqual(NODES_V6);
-    // BIRD's own RIB: a path from every node for each VIP, learnt over BGP.
-    const birdRoutes = sh(["birdc", "-s", join(stateDir, "router", "bird.ctl"), "show", "route"]);
-    for (const hop of [...NODES, ...NODES_V6]) expect(birdRoutes).toContain(`via ${hop} on ilb-eth0`);
-    expect(birdRoutes.match(/\[AS64512i\]/g)).toHaveLength(6);
+    // The router's kernel: one route per VIP with a next hop per node (the daemon merged the paths).
+    expect(fibNextHops(prefix, "198.51.100.10/32")).toEqual(NODES);
+    expect(fibNextHops(prefix, "2001:db8:100::10/128")).toEqual(NODES_V6);
+    // The daemon's own RIB: a path from every node for each VIP, and nothing else.
+    expect(daemonNextHops(kind, stateDir)).toEqual({
+      "198.51.100.10/32": NODES,
+      "2001:db8:100::10/128": NODES_V6,
+    });
 
     // The client behind the router: every flow lands on some node's backend; flows spread.
     const answers = new Set<string>();
@@ -145,9 +221,10 @@ describe.skipIf(lab.skip || bird.skip)(skipReason === "" ? NAME : `${NAME} (skip
     expect(status.stderr).toBe("");
     expect(status.status).toBe(0);
     expect(status.stdout).toContain("mode bgp, 3 nodes");
-    expect(status.stdout).toMatch(/router +pid \d+ +\S+router +running/);
+    for (const daemon of processes)
+      expect(status.stdout).toMatch(new RegExp(`${daemon} +pid \\d+ +\\S+router +running`));
     expect(status.stdout).toContain(
-      `router ${prefix}router (BIRD, AS 64500): 6 of 6 BGP sessions Established`,
+      `router ${prefix}router (${name}, AS 64500): 6 of 6 BGP sessions Established`,
     );
     expect(status.stdout).toMatch(
       /198\.51\.100\.10\/32 +via 192\.0\.2\.11, 192\.0\.2\.12, 192\.0\.2\.13; kernel: ECMP over 3/,
@@ -160,19 +237,19 @@ describe.skipIf(lab.skip || bird.skip)(skipReason === "" ? NAME : `${NAME} (skip
     const records = readState(stateDir)?.processes ?? [];
     expect(records.map((r) => r.name).sort()).toEqual(
       [
-        "router",
+        ...processes,
         "control-plane",
         "controller",
         ...[1, 2, 3].flatMap((n) => [`agent-ilb-node${String(n)}`, `speaker-ilb-node${String(n)}`]),
       ].sort(),
     );
-    expect(processesOfTheLab().length).toBeGreaterThan(0);
+    expect(processesOfTheLab(stateDir).length).toBeGreaterThan(0);
 
     const down = ironlb(["lab", "down", "--state-dir", stateDir]);
     expect(down.status).toBe(0);
     expect(down.stdout).toMatch(/lab down in [\d.]+ s: processes stopped, 7 namespaces removed/);
     expect(records.filter(recordAlive)).toEqual([]);
-    expect(processesOfTheLab()).toEqual([]);
+    expect(processesOfTheLab(stateDir)).toEqual([]);
     expect(namespacesWithPrefix(prefix)).toEqual([]);
   });
 });
