@@ -21,11 +21,11 @@
  * Environment: IRONLB_BENCH_ROUNDS (default 20), IRONLB_BENCH_QUIET_S (default 600). The load
  * average at start and end is part of the output: the machine may be shared.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_TAKEOVER_OFFSETS_MS } from "../src/l2/responderTakeover.js";
-import { Lab } from "../src/lab/lab.js";
+import { Lab, processNames } from "../src/lab/lab.js";
 import { CpuHog, envInteger, percentile, pollFor, Prober, sleep, sumMetric } from "./failoverSupport.js";
 import type { Emit } from "./run.js";
 
@@ -179,6 +179,44 @@ const QUIET_COUNTERS = [
   "ironlb_membership_probe_failures_total",
 ] as const;
 
+/**
+ * "member declared dead" lines the speakers logged since `sinceMs` (they log at warn, the lab's
+ * level): a death during the quiet run is a false one. The first few, for the output.
+ */
+function deathsLogged(
+  lab: Lab,
+  sinceMs: number,
+): { count: number; first: { atS: number; by: string; member: string }[] } {
+  const first: { atS: number; by: string; member: string }[] = [];
+  let count = 0;
+  for (const node of lab.layout.nodes) {
+    let text = "";
+    try {
+      text = readFileSync(lab.logFile(processNames.speaker(node.nodeName)), "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n")) {
+      if (!line.includes("member declared dead")) continue;
+      try {
+        const entry = JSON.parse(line) as { time?: string; member?: string };
+        const at = Date.parse(entry.time ?? "");
+        if (!(at >= sinceMs)) continue;
+        count++;
+        if (first.length < 10)
+          first.push({
+            atS: Math.round((at - sinceMs) / 100) / 10,
+            by: node.nodeName,
+            member: entry.member ?? "?",
+          });
+      } catch {
+        // not a JSON line
+      }
+    }
+  }
+  return { count, first };
+}
+
 /** No failure for `seconds` while every core is busy: count what changes anyway. */
 async function quietRun(lab: Lab, prober: Prober, seconds: number, emit: Emit): Promise<void> {
   await settle(lab, { IPv4: prober, IPv6: prober });
@@ -220,6 +258,7 @@ async function quietRun(lab: Lab, prober: Prober, seconds: number, emit: Emit): 
     await hog.stop();
   }
   const after = await speakersTotal(lab, QUIET_COUNTERS);
+  const deaths = deathsLogged(lab, started);
   const attempts = prober.since(started).filter((a) => a.start <= started + seconds * 1000);
   const extra = {
     seconds,
@@ -236,6 +275,15 @@ async function quietRun(lab: Lab, prober: Prober, seconds: number, emit: Emit): 
     unit: "count",
     target: 0,
     changes: seen,
+    ...extra,
+  });
+  emit({
+    bench: BENCH,
+    figure: "quiet_false_deaths",
+    value: deaths.count,
+    unit: "count",
+    target: 0,
+    deaths: deaths.first,
     ...extra,
   });
   emit({
