@@ -36,16 +36,19 @@ export function birdConfig(s: RouterSettings): string {
     lines.push(
       "protocol bfd {",
       '  interface "*" { min rx interval 300 ms; min tx interval 300 ms; idle tx interval 1000 ms; multiplier 3; };',
+      "  multihop { min rx interval 300 ms; min tx interval 300 ms; idle tx interval 1000 ms; multiplier 3; };",
       "}",
     );
   }
   s.neighbors.forEach((n, i) => {
     const v6 = n.address.includes(":");
+    // Multihop sessions resolve their next hops recursively (BIRD refuses "gateway direct").
+    const gateway = n.multihop === true ? " " : " gateway direct; ";
     lines.push(
       `protocol bgp ${birdProtocolName(i)} {`,
       `  local ${v6 ? s.localIPv6 : s.localIPv4} as ${String(s.asn)};`,
       `  neighbor ${n.address} as ${String(n.asn)};`,
-      "  direct;",
+      n.multihop === true ? "  multihop;" : "  direct;",
       `  hold time ${String(s.holdTimeSeconds)};`,
       "  connect retry time 1;",
       // After an error BIRD refuses the neighbor for the error wait time (60 s by default).
@@ -53,9 +56,7 @@ export function birdConfig(s: RouterSettings): string {
       "  graceful restart on;",
       ...(n.password === undefined ? [] : [`  password ${quote(n.password)};`]),
       ...(n.bfd === true ? ["  bfd on;"] : []),
-      v6
-        ? "  ipv6 { import all; export none; gateway direct; };"
-        : "  ipv4 { import all; export none; gateway direct; };",
+      v6 ? `  ipv6 { import all; export none;${gateway}};` : `  ipv4 { import all; export none;${gateway}};`,
       "}",
     );
   });

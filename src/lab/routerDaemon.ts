@@ -15,8 +15,10 @@ export interface RouterNeighbor {
   readonly asn: number;
   /** TCP-MD5 password (RFC 2385). */
   readonly password?: string;
-  /** Run BFD with the neighbor (BIRD and FRR; 300 ms × 3, single hop). */
+  /** Run BFD with the neighbor (BIRD and FRR; 300 ms × 3; multi hop with `multihop`). */
   readonly bfd?: boolean;
+  /** An eBGP multihop session (BIRD `multihop`, FRR `ebgp-multihop 255`), and multi-hop BFD. */
+  readonly multihop?: boolean;
 }
 
 export interface RouterSettings {

@@ -40,6 +40,7 @@ export function frrBgpdConfig(s: RouterSettings): string {
       ` neighbor ${n.address} timers connect 1`,
     );
     if (n.password !== undefined) lines.push(` neighbor ${n.address} password ${n.password}`);
+    if (n.multihop === true) lines.push(` neighbor ${n.address} ebgp-multihop 255`);
     if (n.bfd === true) lines.push(` neighbor ${n.address} bfd`);
   }
   // ECMP over every node's path, eBGP and iBGP.

@@ -40,12 +40,20 @@ interface Profile {
   readonly transmitInterval: number;
   readonly receiveInterval: number;
   readonly detectMultiplier: number;
+  readonly minimumTtl?: number;
 }
 const FAST: Profile = { transmitInterval: 300, receiveInterval: 300, detectMultiplier: 3 };
 
-/** The lab's objects for one node: BGPPeers with a 90 s hold time and, when `profile` is given, BFD. */
-function clusterFor(nodes: readonly LabNode[], profile: Profile | undefined): unknown[] {
-  const objects = routerLabCluster(nodes, { services: [WEB] }) as { kind?: string; spec?: object }[];
+/**
+ * The lab's objects for one node: BGPPeers with a 90 s hold time and, when `profile` is given, BFD
+ * (the IPv4 peer ebgpMultiHop when `multiHopV4`).
+ */
+function clusterFor(nodes: readonly LabNode[], profile: Profile | undefined, multiHopV4 = false): unknown[] {
+  const objects = routerLabCluster(nodes, { services: [WEB] }) as {
+    kind?: string;
+    metadata?: { name?: string };
+    spec?: object;
+  }[];
   return [
     ...objects.map((o) =>
       o.kind === "BGPPeer"
@@ -56,6 +64,7 @@ function clusterFor(nodes: readonly LabNode[], profile: Profile | undefined): un
               holdTime: `${String(HOLD_SECONDS)}s`,
               keepaliveTime: "30s",
               ...(profile === undefined ? {} : { bfdProfile: "lab-bfd" }),
+              ...(multiHopV4 && o.metadata?.name === "router-v4" ? { ebgpMultiHop: true } : {}),
             },
           }
         : o,
@@ -266,7 +275,104 @@ function bfdSuite(daemon: Extract<RouterKind, "bird" | "frr">, tag: string): voi
   });
 }
 
+/**
+ * RFC 5883: the IPv4 session is eBGP multihop on both sides, so its BFD session runs on UDP 4784.
+ * BIRD sends multi-hop BFD with the system's default TTL (64), not 255: with the profile's default
+ * minimumTtl (254) IronLB's receive filter drops its packets and the session cannot come Up; a
+ * minimumTtl of 60 lets it. FRR sends with 255 and comes Up with the default.
+ */
+function multiHopSuite(daemon: Extract<RouterKind, "bird" | "frr">, tag: string): void {
+  describe(`multi hop (RFC 5883) with ${daemon === "bird" ? "BIRD 2" : "FRR (bfdd)"}`, () => {
+    let current: RouterLab | undefined;
+    const lab = (): RouterLab => {
+      if (current === undefined) throw new Error("the lab did not start");
+      return current;
+    };
+    beforeAll(async () => {
+      current = await RouterLab.create({
+        prefix: `ilb-${tag}${String(process.pid % 100_000)}-`,
+        nodes: 1,
+        daemon,
+        neighbors: (n) =>
+          routerNeighbors(n).map((x) => ({
+            ...x,
+            bfd: true,
+            ...(x.address === n.ipv4 ? { multihop: true } : {}),
+          })),
+        holdTimeSeconds: HOLD_SECONDS,
+      });
+      current.writeCluster(
+        clusterFor(current.nodes, daemon === "bird" ? { ...FAST, minimumTtl: 254 } : FAST, true),
+      );
+      for (const node of current.nodes) current.speaker(node).start("shutdown");
+    });
+    afterAll(async () => {
+      await current?.close();
+    });
+
+    if (daemon === "bird") {
+      it("minimumTtl is enforced: BIRD's TTL-64 packets are dropped with minimumTtl 254, accepted with 60", async () => {
+        const [node] = lab().nodes as [LabNode];
+        await waitFor(
+          "both sessions Established, IPv6 BFD Up",
+          async () => {
+            const up = await lab().router.established();
+            const bfd = await routerBfd(lab());
+            return sessionsOf(node).every((a) => up.has(a)) && bfd.get(node.ipv6) === "up" ? true : undefined;
+          },
+          { timeoutMs: 60_000, intervalMs: 200 },
+        );
+        for (let i = 0; i < 20; i++) {
+          expect((await routerBfd(lab())).get(node.ipv4), "multi-hop BFD with TTL 64 < 254").not.toBe("up");
+          await sleep(200);
+        }
+        lab().writeCluster(clusterFor(lab().nodes, { ...FAST, minimumTtl: 60 }, true));
+        lab().reload();
+      });
+    }
+
+    it("the multi-hop IPv4 session comes Up on the router, and a frozen speaker's routes go within seconds", async () => {
+      const [node] = lab().nodes as [LabNode];
+      await waitFor(
+        "both sessions Established with BFD Up",
+        async () => {
+          const up = await lab().router.established();
+          const bfd = await routerBfd(lab());
+          return sessionsOf(node).every((a) => up.has(a) && bfd.get(a) === "up") ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 200 },
+      );
+      const router = lab().router;
+      if (router instanceof FrrRouter) {
+        const peers = await router.bfdPeers();
+        expect(peers.find((p) => p.peer === node.ipv4)?.multihop).toBe(true);
+        expect(peers.find((p) => p.peer === node.ipv6)?.multihop).toBe(false);
+      }
+      const events = lab().speaker(node).events();
+      expect(events.filter((e) => e.event === "bfd" && e["to"] === "Up").map((e) => e["peer"])).toContain(
+        ROUTER_LAN.ipv4,
+      );
+      await waitFor(
+        "the paths at the router",
+        async () => ((await lab().router.paths()).length === 2 ? true : undefined),
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
+      const t0 = Date.now();
+      lab().speaker(node).signal("SIGSTOP");
+      try {
+        const took = await withdrawnWithin(lab(), node, t0, QUICK_MS);
+        expect(took, "routes withdrawn within the quick window").toBeDefined();
+        figure("router-withdrawal-after-sigstop-multihop", took ?? -1, { daemon });
+      } finally {
+        lab().speaker(node).signal("SIGCONT");
+      }
+    });
+  });
+}
+
 describeWithBgpPrereqs("BFD interop with real routers", () => {
   bfdSuite("bird", "db");
   bfdSuite("frr", "df");
+  multiHopSuite("bird", "dmb");
+  multiHopSuite("frr", "dmf");
 });

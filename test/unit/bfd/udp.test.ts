@@ -51,12 +51,12 @@ async function waitUntil(what: string, check: () => boolean, timeoutMs = 5000): 
   }
 }
 
-function sendRaw(data: Buffer, to: string, ttl: number): Promise<void> {
+function sendRaw(data: Buffer, to: string, ttl: number, port = PORT): Promise<void> {
   const s = dgram.createSocket("udp4");
   return new Promise((resolve) => {
     s.bind(0, "127.0.0.1", () => {
       s.setTTL(ttl);
-      s.send(data, PORT, to, () => {
+      s.send(data, port, to, () => {
         s.close();
         resolve();
       });
@@ -121,6 +121,27 @@ describe("BFD over UDP on loopback", () => {
     expect(dropped).toEqual([]);
     await sendRaw(stray, "127.0.0.2", 255);
     await waitUntil("the TTL 255 packet arrives", () => dropped.length > 0);
+    expect(dropped).toEqual(["unknownDiscriminator"]);
+  });
+
+  it("the multi-hop listener (its own port) accepts TTL >= minimumTtl and drops lower in the kernel", async () => {
+    const dropped: DropReason[] = [];
+    const mhPort = PORT + 1;
+    const b = new BfdManager({
+      transport: udpTransport({ singleHopPort: PORT, multiHopPort: mhPort }),
+      observer: { packetDropped: (r) => dropped.push(r) },
+    });
+    managers.push(b);
+    b.acquire({ ...request("127.0.0.1", "127.0.0.2"), multiHop: true, minimumTtl: 250 }, () => undefined);
+    await waitUntil("listener ready", () => b.status()[0]?.local !== undefined);
+    expect(b.status()[0]).toMatchObject({ multiHop: true, ttlChecked: true });
+    const stray = encodeControlPacket(peerPacket({ yourDiscriminator: 0xdead, state: 3 }));
+    await sendRaw(stray, "127.0.0.2", 249, mhPort);
+    await sendRaw(stray, "127.0.0.2", 250, PORT); // the single-hop port: nobody listens there
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(dropped).toEqual([]);
+    await sendRaw(stray, "127.0.0.2", 250, mhPort);
+    await waitUntil("the TTL 250 packet arrives", () => dropped.length > 0);
     expect(dropped).toEqual(["unknownDiscriminator"]);
   });
 });
