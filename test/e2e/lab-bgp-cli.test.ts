@@ -3,7 +3,7 @@
 // curl from the client behind the router, and /proc for processes left behind. BIRD and FRR in
 // turn, each under its own prefix and state directory, so a user's default lab is never touched.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -123,6 +123,7 @@ describe.skipIf(lab.skip || daemons.skip)(
     afterAll(async () => {
       await Lab.attach(stateDir)?.stop();
       sweep(stateDir, prefix);
+      rmSync(stateDir, { recursive: true, force: true });
       unregister();
     });
 
@@ -151,6 +152,7 @@ describe.each([
   afterAll(async () => {
     await Lab.attach(stateDir)?.stop();
     sweep(stateDir, prefix);
+    rmSync(stateDir, { recursive: true, force: true });
     unregister();
   });
 
