@@ -39,7 +39,9 @@ export class SessionTable<S> {
   }
 
   remove(key: string, discriminator: number): void {
-    this.byKey.delete(key);
+    const found = this.byDiscriminator.get(discriminator);
+    // Another session may have taken the key since (see BfdManager on local addresses).
+    if (found !== undefined && this.byKey.get(key) === found.session) this.byKey.delete(key);
     this.byDiscriminator.delete(discriminator);
   }
 

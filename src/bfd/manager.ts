@@ -1,8 +1,14 @@
 /**
  * The node's BFD sessions: one per (peer address, our address, single/multi hop), shared by every
  * client (BGP session) that asks for it and reference-counted — the last `release()` sends
- * AdminDown (diag 7) and closes the session's socket. Received packets are decoded, checked
- * (RFC 5880 §6.8.6) and demultiplexed here; drops are counted by reason, never thrown.
+ * AdminDown (diag 7) and closes the session's socket. The first client's settings (timers,
+ * passive, minimumTtl) are the session's; later clients with other settings join it as it is.
+ * Received packets are decoded, checked (RFC 5880 §6.8.6) and demultiplexed here; drops are
+ * counted by reason, never thrown.
+ *
+ * A request without a local address shares the session of other such requests only: one that
+ * names the address the kernel would have chosen gets a session of its own (the peer then sees
+ * two sessions from us; BGPPeers to one router rarely mix the two).
  *
  * Sockets come from a BfdTransport (UDP in production, udp.ts); the clock and random source are
  * injected, so the whole manager runs in tests on an in-memory network.

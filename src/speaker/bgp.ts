@@ -7,6 +7,7 @@
  */
 import { bgpPlanForNode, sessionsForNode, type BGPNodePlan } from "../announce/bgp.js";
 import type { AnnouncementSnapshot } from "../announce/snapshot.js";
+import { describeDiag } from "../bfd/packet.js";
 import { describeNotification } from "../bgp/codec/constants.js";
 import type {
   BgpManager,
@@ -166,6 +167,13 @@ export function bgpLogObserver(logger: Logger): ManagerObserver {
           );
         },
       };
+    },
+    bfdStateChanged(spec, change) {
+      if (change.from !== "Up" || change.peerAdminDown) return;
+      logger.warn(
+        { peer: spec.name, address: formatIP(spec.endpoint.address), diag: describeDiag(change.diag) },
+        "BFD session down: closing the BGP session now (RFC 5882)",
+      );
     },
     removed(spec) {
       logger.info(

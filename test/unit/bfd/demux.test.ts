@@ -83,4 +83,20 @@ describe("BFD demultiplexing", () => {
       reason: "unknownDiscriminator",
     });
   });
+
+  it("removing a session leaves the address key to another session that took it since", () => {
+    const t = new SessionTable<string>(10);
+    t.add("k", 10, "old");
+    t.add("k", 11, "new");
+    t.remove("k", 10);
+    expect(t.lookup(peerPacket({ yourDiscriminator: 0, state: BfdState.Down }), "k")).toEqual({
+      ok: true,
+      session: "new",
+    });
+    t.remove("k", 11);
+    expect(t.lookup(peerPacket({ yourDiscriminator: 0, state: BfdState.Down }), "k")).toEqual({
+      ok: false,
+      reason: "noSession",
+    });
+  });
 });
