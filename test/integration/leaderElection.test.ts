@@ -1,9 +1,9 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are plain
    data classes with no behaviour; its API is meant to take object literals. */
 // Leader election against the real API server: the Lease writes (MicroTime fields, conditional
-// replaces) are accepted, two electors never lead at once, a cut-off leader stops by its renew
-// deadline and the standby takes over after the lease expires, and a clean shutdown hands over
-// within one retry period.
+// replaces) are accepted, two electors never lead at once, a cut-off leader stops at its renew
+// deadline and the standby takes over only after the lease expired, and a clean shutdown releases
+// the lease. How fast each happens is a benchmark figure (bench/takeover.bench.ts).
 import { afterEach, beforeAll, expect, test } from "vitest";
 import { createKubeClients, type KubeClients } from "../../src/k8s/client.js";
 import {
@@ -17,6 +17,10 @@ import {
 } from "../../src/k8s/leaderElection.js";
 import { describeWithPrereqs } from "../support/e2e.js";
 import { kubeConfigFor, sharedControlPlane, uniqueNamespace } from "../support/testenv.js";
+
+/** client-node hands MicroTime fields back as strings, not Dates. */
+const millis = (time: unknown): number =>
+  Date.parse(String(time instanceof Date ? time.toISOString() : time));
 
 /** Short timings so a takeover after expiry fits in a few seconds (the defaults are 15/10/2 s). */
 const fast: ElectionTimings = { leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 };
@@ -92,6 +96,22 @@ describeWithPrereqs("leader election on a real API server", { controlPlane: true
     }
   }
 
+  /** Polls the Lease every 100 ms until `condition` holds. */
+  async function eventuallyLease(
+    name: string,
+    condition: (lease: Awaited<ReturnType<typeof readLease>>) => boolean,
+    timeoutMs: number,
+  ) {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const lease = await readLease(name);
+      if (condition(lease)) return lease;
+      if (performance.now() > deadline)
+        throw new Error(`Lease ${name}: condition not met in ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   async function readLease(name: string) {
     return clients.coordination.readNamespacedLease({ name, namespace });
   }
@@ -111,8 +131,11 @@ describeWithPrereqs("leader election on a real API server", { controlPlane: true
     expect(lease.spec?.holderIdentity).toBe(leader.identity);
     expect(lease.spec?.leaseDurationSeconds).toBe(15);
     expect(lease.spec?.leaseTransitions).toBe(0);
-    const renewed = Date.parse(String(lease.spec?.renewTime));
-    expect(Date.now() - renewed).toBeLessThan(2000 + 1500);
+    // The leader keeps renewing: a later renewTime by the same holder, no transition.
+    const renewedAt = millis(lease.spec?.renewTime);
+    const renewed = await eventuallyLease("pair", (l) => millis(l.spec?.renewTime) > renewedAt, 30_000);
+    expect(renewed.spec?.holderIdentity).toBe(leader.identity);
+    expect(renewed.spec?.leaseTransitions).toBe(0);
   });
 
   test("a leader cut off from the API stops by its renew deadline; the standby takes over after expiry", async () => {
@@ -121,19 +144,32 @@ describeWithPrereqs("leader election on a real API server", { controlPlane: true
     const b = start("cut", fast);
     await until([a, b], () => b.elector.leader() === a.identity, 5_000);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const cutAt = performance.now();
     a.cut = true;
-    await until([a, b], () => b.elector.isLeader(), 15_000);
+    // Meanwhile, the last renewal of a's that the API server holds.
+    let lastRenewalOfA = 0;
+    await until(
+      [a, b],
+      () => {
+        void readLease("cut").then((l) => {
+          if (l.spec?.holderIdentity === a.identity)
+            lastRenewalOfA = Math.max(lastRenewalOfA, millis(l.spec.renewTime));
+        });
+        return b.elector.isLeader();
+      },
+      60_000,
+    );
     const stop = a.events.find((e) => e.event.startsWith("stop:"));
     expect(stop?.event).toBe("stop:renew-deadline");
-    // The last renewal was at most one retry period before the cut.
-    expect((stop?.at ?? Infinity) - cutAt).toBeLessThanOrEqual(fast.renewDeadlineMs + 100);
+    // The old leader stopped before the new one started (`until` also saw no two leaders at once).
     const takeover = b.events.find((e) => e.event === "start")?.at ?? 0;
     expect(takeover).toBeGreaterThan(stop?.at ?? Infinity);
-    expect(takeover - cutAt).toBeGreaterThanOrEqual(fast.leaseDurationMs - fast.retryPeriodMs);
+    // b waited for the lease to expire: it acquired it no sooner than a lease duration after a's
+    // last renewal (both instants as the API server recorded them; same host, same clock).
     const lease = await readLease("cut");
     expect(lease.spec?.holderIdentity).toBe(b.identity);
     expect(lease.spec?.leaseTransitions).toBe(1);
+    expect(lastRenewalOfA).toBeGreaterThan(0);
+    expect(millis(lease.spec?.acquireTime)).toBeGreaterThanOrEqual(lastRenewalOfA + fast.leaseDurationMs);
     // Reconnected, the old leader stands by behind the new one.
     a.cut = false;
     await until([a, b], () => a.elector.leader() === b.identity, 5_000);
@@ -145,13 +181,17 @@ describeWithPrereqs("leader election on a real API server", { controlPlane: true
     await until([a], () => a.elector.isLeader(), 10_000);
     const b = start("handover");
     await until([a, b], () => b.elector.leader() === a.identity, 5_000);
-    const stoppedAt = performance.now();
     a.controller.abort();
     await a.done;
     expect(a.events.at(-1)?.event).toBe("stop:shutdown");
-    await until([a, b], () => b.elector.isLeader(), 5_000);
-    const takeover = (b.events.find((e) => e.event === "start")?.at ?? Infinity) - stoppedAt;
-    expect(takeover).toBeLessThan(2000 * 1.2 + 500);
+    // a gave the lease up (no holder, 1 s) rather than leaving it to expire, unless b has it already.
+    const released = await readLease("handover");
+    if (released.spec?.holderIdentity !== b.identity) {
+      expect(released.spec?.holderIdentity ?? "").toBe("");
+      expect(released.spec?.leaseDurationSeconds).toBe(1);
+    }
+    // So b leads well before the 15 s lease could have expired (how soon: bench/takeover.bench.ts).
+    await until([a, b], () => b.elector.isLeader(), 10_000);
   });
 
   test("the API server rejects a replace based on a stale resourceVersion as a conflict", async () => {

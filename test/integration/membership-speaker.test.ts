@@ -10,6 +10,7 @@ import { join } from "node:path";
 import dgram from "node:dgram";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createKubeClients, type KubeClients } from "../../src/k8s/client.js";
+import { speakerLeaseName } from "../../src/membership/lease.js";
 import { describeWithPrereqs } from "../support/e2e.js";
 import { kubeConfigFor, sharedControlPlane, uniqueNamespace } from "../support/testenv.js";
 import {
@@ -24,6 +25,10 @@ import {
 import { installCRDs } from "./ironlbProcess.js";
 
 const LEASE_SECONDS = 6;
+
+/** client-node hands MicroTime fields back as strings, not Dates. */
+const millis = (time: unknown): number =>
+  Date.parse(String(time instanceof Date ? time.toISOString() : time));
 
 describeWithPrereqs("ironlb speaker with membership on a real API server", { controlPlane: true }, () => {
   const run = Math.floor(Math.random() * 1e9).toString(36);
@@ -64,10 +69,9 @@ describeWithPrereqs("ironlb speaker with membership on a real API server", { con
     return speaker;
   };
 
-  const announcers = async (): Promise<string[]> =>
-    (await l2StatusesOf(clients.customObjects, namespace, { namespace: serviceNamespace, name: "web" })).map(
-      (s) => s.status?.node ?? "",
-    );
+  const statuses = () =>
+    l2StatusesOf(clients.customObjects, namespace, { namespace: serviceNamespace, name: "web" });
+  const announcers = async (): Promise<string[]> => (await statuses()).map((s) => s.status?.node ?? "");
 
   const soleAnnouncer = (node: string | undefined, timeoutMs: number): Promise<string> =>
     eventually(
@@ -161,20 +165,25 @@ describeWithPrereqs("ironlb speaker with membership on a real API server", { con
   it("a SIGKILLed announcer is replaced well inside the Lease duration", async () => {
     const winner = await soleAnnouncer(undefined, 10_000);
     const survivor = nodes.map((n) => n.name).find((n) => n !== winner) ?? "";
-    const killedAt = Date.now();
     await speakers.get(winner)?.stop("SIGKILL");
     // The crashed speaker's own status object stays (nobody deletes it): wait for the survivor's.
-    await eventually(
+    const created = await eventually(
       "the survivor announces",
-      async () => ((await announcers()).includes(survivor) ? true : undefined),
-      10_000,
+      async () => (await statuses()).find((st) => st.status?.node === survivor)?.metadata?.creationTimestamp,
+      60_000,
     );
-    const elapsed = Date.now() - killedAt;
-    console.log(JSON.stringify({ figure: "speaker_membership_sigkill_failover_ms", value: elapsed }));
-    expect(elapsed).toBeLessThan(3000); // the Lease could not have expired before ~3.5 s
     await speakers
       .get(survivor)
-      ?.waitForLog((l) => l.msg === "member declared dead" && l.member === winner, 1000);
+      ?.waitForLog((l) => l.msg === "member declared dead" && l.member === winner, 30_000);
+    // Membership, not the Lease, moved the Service: the survivor's status object was created
+    // (API server clock, whole seconds) before the crashed speaker's Lease expired. How soon is a
+    // benchmark figure (bench/failover.bench.ts, kill_*, in the lab with membership).
+    const lease = await clients.coordination.readNamespacedLease({
+      namespace,
+      name: speakerLeaseName(winner),
+    });
+    const expiry = millis(lease.spec?.renewTime) + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
+    expect(millis(created)).toBeLessThan(expiry);
   });
 
   it("a restarted speaker rejoins; on SIGTERM it leaves and the other takes over at once", async () => {
@@ -188,15 +197,13 @@ describeWithPrereqs("ironlb speaker with membership on a real API server", { con
       );
     const winner = await soleAnnouncer(undefined, 30_000);
     const other = nodes.map((n) => n.name).find((n) => n !== winner) ?? "";
-    const stoppedAt = Date.now();
     expect(await speakers.get(winner)?.stop("SIGTERM")).toBe(0);
-    await soleAnnouncer(other, 10_000);
-    const elapsed = Date.now() - stoppedAt;
-    console.log(JSON.stringify({ figure: "speaker_membership_sigterm_failover_ms", value: elapsed }));
-    expect(elapsed).toBeLessThan(LEASE_SECONDS * 1000);
+    await soleAnnouncer(other, 60_000);
+    // It left the membership, and the other saw it leave (rather than time out or wait for the
+    // Lease); how soon is a benchmark figure (bench/failover.bench.ts, term_*, in the lab with membership).
     expect(speakers.get(winner)?.logs.some((l) => l.msg === "left the membership")).toBe(true);
     await speakers
       .get(other)
-      ?.waitForLog((l) => l.msg === "member state changed" && l.member === winner && l.to === "left", 1000);
+      ?.waitForLog((l) => l.msg === "member state changed" && l.member === winner && l.to === "left", 30_000);
   });
 });

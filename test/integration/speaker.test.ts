@@ -251,15 +251,13 @@ describeWithPrereqs("ironlb speaker on a real API server", { controlPlane: true 
 
   it("hands over at once when the announcing speaker stops (SIGTERM): Lease deleted, status moved", async () => {
     const stopping = speakers.get(winner);
-    const started = Date.now();
     expect(await stopping?.stop("SIGTERM")).toBe(0);
+    // The stopping speaker deleted its Lease: the survivor need not wait for it to expire (how
+    // soon it takes over is a benchmark figure: bench/takeover.bench.ts, speaker_lease_sigterm_failover_*).
     await expect(
       clients.coordination.readNamespacedLease({ namespace, name: speakerLeaseName(winner) }),
     ).rejects.toMatchObject({ code: 404 });
-    await soleAnnouncer(other, 10_000);
-    const elapsed = Date.now() - started;
-    // Well inside the lease duration: the deleted Lease, not its expiry, moved the Service.
-    expect(elapsed).toBeLessThan((LEASE_SECONDS * 1000) / 2);
+    await soleAnnouncer(other, 60_000);
     expect(stopping?.logs.some((l) => l.msg === "speaker stopped")).toBe(true);
   });
 
@@ -270,7 +268,6 @@ describeWithPrereqs("ironlb speaker on a real API server", { controlPlane: true 
     // when the speaker starts again): look for the survivor's.
     const crashed = speakers.get(winner);
     await crashed?.waitForLog((l) => l.msg === "caches synced");
-    const killedAt = Date.now();
     await crashed?.stop("SIGKILL");
     const survivorStatus = await eventually(
       "the survivor's status",
@@ -278,12 +275,19 @@ describeWithPrereqs("ironlb speaker on a real API server", { controlPlane: true 
         const items = await statusesOfService("web");
         return items.find((s) => s.status?.node === other);
       },
-      (LEASE_SECONDS + 10) * 1000,
+      60_000,
     );
-    const elapsed = Date.now() - killedAt;
     expect(survivorStatus.metadata?.name).toBe(`${serviceNamespace}.web.${other}`);
-    // Not before the crashed speaker's Lease could have expired (renewed at most 2 s before the kill).
-    expect(elapsed).toBeGreaterThanOrEqual(LEASE_SECONDS * 1000 - 2500);
-    expect(elapsed).toBeLessThan((LEASE_SECONDS + 6) * 1000);
+    // Not before the crashed speaker's Lease expired: the survivor's status object was created
+    // (API server clock, whole seconds) no sooner than the last renewal plus the lease duration.
+    // How much later is a benchmark figure (bench/takeover.bench.ts, speaker_lease_sigkill_failover_*).
+    const lease = await clients.coordination.readNamespacedLease({
+      namespace,
+      name: speakerLeaseName(winner),
+    });
+    const expiry = millis(lease.spec?.renewTime) + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
+    expect(millis(survivorStatus.metadata?.creationTimestamp)).toBeGreaterThanOrEqual(
+      Math.floor(expiry / 1000) * 1000,
+    );
   });
 });

@@ -115,6 +115,7 @@ export interface L2StatusObject {
     name?: string;
     labels?: Record<string, string>;
     ownerReferences?: { kind: string; name: string; uid: string }[];
+    creationTimestamp?: unknown;
   };
   status?: {
     node?: string;
