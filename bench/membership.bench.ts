@@ -9,8 +9,9 @@ import { loadavg } from "node:os";
 import { memberAddress, type MemberAddress } from "../src/membership/address.js";
 import { Keyring } from "../src/membership/keyring.js";
 import { Membership } from "../src/membership/membership.js";
-import { envInteger, percentile } from "./failoverSupport.js";
+import { envInteger } from "./failoverSupport.js";
 import type { Emit } from "./run.js";
+import { emitRoundTimes } from "./timing.js";
 
 const BENCH = "membership";
 const KEY = Buffer.from("membership-bench-key-of-32-bytes");
@@ -63,24 +64,6 @@ export default async function membershipBench(emit: Emit): Promise<void> {
     }
   }
   const extra = { rounds, loadavg_1m: loadavg()[0] };
-  for (const [figure, times] of [
-    ["membership_udp_crash_detection", crash],
-    ["membership_udp_leave", leave],
-  ] as const) {
-    const sorted = [...times].sort((x, y) => x - y);
-    emit({
-      bench: BENCH,
-      figure: `${figure}_p50_ms`,
-      value: Math.round(percentile(sorted, 50)),
-      unit: "ms",
-      ...extra,
-    });
-    emit({
-      bench: BENCH,
-      figure: `${figure}_max_ms`,
-      value: Math.round(sorted.at(-1) ?? NaN),
-      unit: "ms",
-      ...extra,
-    });
-  }
+  emitRoundTimes(emit, BENCH, "membership_udp_crash_detection", crash, extra);
+  emitRoundTimes(emit, BENCH, "membership_udp_leave", leave, extra);
 }

@@ -40,8 +40,9 @@ import {
   writeSimulatedNetwork,
 } from "../test/integration/speakerHarness.js";
 import { kubeConfigFor } from "../test/support/testenv.js";
-import { envInteger, percentile } from "./failoverSupport.js";
+import { envInteger } from "./failoverSupport.js";
 import type { Emit } from "./run.js";
+import { emitRoundTimes } from "./timing.js";
 
 const BENCH = "takeover";
 const FAST: ElectionTimings = { leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 };
@@ -93,24 +94,6 @@ async function pair(clients: KubeClients, namespace: string, lease: string, timi
   return { leader, standby };
 }
 
-function emitTimes(emit: Emit, figure: string, times: number[], extra: Record<string, unknown>): void {
-  const sorted = [...times].sort((a, b) => a - b);
-  emit({
-    bench: BENCH,
-    figure: `${figure}_p50_ms`,
-    value: Math.round(percentile(sorted, 50)),
-    unit: "ms",
-    ...extra,
-  });
-  emit({
-    bench: BENCH,
-    figure: `${figure}_max_ms`,
-    value: Math.round(sorted.at(-1) ?? NaN),
-    unit: "ms",
-    ...extra,
-  });
-}
-
 export default async function takeoverBench(emit: Emit): Promise<void> {
   const rounds = envInteger("IRONLB_BENCH_ROUNDS", 3);
   const extra = { rounds, loadavg_1m: loadavg()[0] };
@@ -146,8 +129,8 @@ export default async function takeoverBench(emit: Emit): Promise<void> {
       cut.standby.stop.abort();
       await Promise.all([cut.leader.done, cut.standby.done]);
     }
-    emitTimes(emit, "leader_handover_on_shutdown", handovers, { ...extra, leaseSeconds: 15 });
-    emitTimes(emit, "leader_takeover_after_cut", cuts, {
+    emitRoundTimes(emit, BENCH, "leader_handover_on_shutdown", handovers, { ...extra, leaseSeconds: 15 });
+    emitRoundTimes(emit, BENCH, "leader_takeover_after_cut", cuts, {
       ...extra,
       leaseSeconds: FAST.leaseDurationMs / 1000,
     });
@@ -184,7 +167,7 @@ export default async function takeoverBench(emit: Emit): Promise<void> {
       controllerTakeovers.push(performance.now() - killedAt);
       await standby.kill("SIGKILL");
     }
-    emitTimes(emit, "controller_sigkill_takeover", controllerTakeovers, {
+    emitRoundTimes(emit, BENCH, "controller_sigkill_takeover", controllerTakeovers, {
       ...extra,
       leaseSeconds: FAST.leaseDurationMs / 1000,
     });
@@ -264,8 +247,9 @@ export default async function takeoverBench(emit: Emit): Promise<void> {
         );
         times.push(performance.now() - at);
       }
-      emitTimes(
+      emitRoundTimes(
         emit,
+        BENCH,
         kind === "SIGTERM" ? "speaker_lease_sigterm_failover" : "speaker_lease_sigkill_failover",
         times,
         {
