@@ -170,6 +170,8 @@ export const BGPSESSIONSTATE: KindDefinition = {
     { name: "Peer", type: "string", jsonPath: ".status.peer" },
     { name: "BGP Status", type: "string", jsonPath: ".status.bgpStatus" },
     { name: "BFD Status", type: "string", jsonPath: ".status.bfdStatus" },
+    { name: "Prefixes", type: "integer", jsonPath: ".status.advertisedPrefixes", priority: 1 },
+    { name: "Last Error", type: "string", jsonPath: ".status.lastError", priority: 1 },
     age,
   ],
 };

@@ -34,6 +34,8 @@ export interface BgpReconcileResult {
 export interface BgpSessionView extends PeerSessionStatus {
   /** Prefixes the peer currently has from us, sorted as advertised. */
   readonly prefixes: readonly string[];
+  /** The BFDProfile the BGPPeer names, when it names one (`bfdState` is absent if it is missing). */
+  readonly bfdProfile?: string;
 }
 
 /** What this node's BGP speaker is doing: the per-node status object. */
@@ -54,6 +56,8 @@ export interface BgpSpeakerOptions {
 
 export class BgpSpeaker {
   private lastPlan: BGPNodePlan | undefined;
+  /** BGPPeer name → the bfdProfile it names, from the last reconcile. */
+  private bfdProfiles: ReadonlyMap<string, string> = new Map();
   private problems: readonly BgpPeerProblem[] = [];
   private lastProblemsText = "[]";
 
@@ -79,6 +83,9 @@ export class BgpSpeaker {
       desired.push({ spec: result.spec, advertisements: byPeer.get(peer.name) ?? [] });
     }
     manager.sync(desired);
+    this.bfdProfiles = new Map(
+      peers.flatMap((p) => (p.bfdProfile === undefined ? [] : [[p.name, p.bfdProfile] as const])),
+    );
     this.reportProblems(problems);
     this.lastPlan = plan;
     return { plan, problems };
@@ -92,10 +99,14 @@ export class BgpSpeaker {
     const { manager, node } = this.options;
     return {
       node,
-      sessions: manager.status().map((s) => ({
-        ...s,
-        prefixes: [...manager.advertised(s.name).values()].map((r) => formatCIDR(r.prefix)),
-      })),
+      sessions: manager.status().map((s) => {
+        const bfdProfile = this.bfdProfiles.get(s.name);
+        return {
+          ...s,
+          prefixes: [...manager.advertised(s.name).values()].map((r) => formatCIDR(r.prefix)),
+          ...(bfdProfile === undefined ? {} : { bfdProfile }),
+        };
+      }),
       problems: this.problems,
     };
   }

@@ -87,6 +87,10 @@ export class SpeakerBgp {
               this.statusChanged();
             },
           }),
+          // BGPSessionState carries the BFD state too.
+          bfdStateChanged: () => {
+            this.statusChanged();
+          },
         },
       ]),
     });

@@ -1,6 +1,6 @@
 /**
- * BGP status objects of one node (pure): a BGPSessionState per session (peer, FSM state,
- * prefixes the peer has from us) and a ServiceBGPStatus per Service the node advertises to at
+ * BGP status objects of one node (pure): a BGPSessionState per session (peer, FSM state, BFD
+ * state and profile, why it last went down, prefixes the peer has from us) and a ServiceBGPStatus per Service the node advertises to at
  * least one Established peer (which peers). Both live in the IronLB namespace, labelled with the
  * node so each speaker lists only its own (statusObjects.ts).
  */
@@ -38,8 +38,10 @@ export function desiredSessionStates(status: BgpNodeStatus): DesiredObject<BGPSe
       peer: s.address,
       peerName: s.name,
       bgpStatus: s.state,
-      // BFD is not implemented yet.
-      bfdStatus: "N/A",
+      // "N/A" as MetalLB writes it: no BFD session runs for this peer.
+      bfdStatus: s.bfdState ?? "N/A",
+      ...(s.bfdProfile === undefined ? {} : { bfdProfile: s.bfdProfile }),
+      ...(s.lastDown === undefined ? {} : { lastError: `${s.lastDown.kind}: ${s.lastDown.detail}` }),
       advertisedPrefixes: s.advertisedPrefixes,
       prefixes: s.prefixes.slice(0, MAX_LISTED_PREFIXES),
     },

@@ -38,8 +38,20 @@ export const BGPSessionStateStatusSchema = Type.Object(
     node: Type.Optional(Type.String({ description: "Node of the session." })),
     peer: Type.Optional(Type.String({ description: "Address of the peer." })),
     bgpStatus: Type.Optional(Type.String({ description: "BGP FSM state, e.g. Established." })),
-    bfdStatus: Type.Optional(Type.String({ description: "BFD session state, e.g. Up, or N/A." })),
+    bfdStatus: Type.Optional(
+      Type.String({
+        description:
+          "State of the session's BFD session: Up, Down, Init or AdminDown; N/A when the BGPPeer has no bfdProfile or names one that does not exist.",
+      }),
+    ),
+    bfdProfile: Type.Optional(Type.String({ description: "The BFDProfile the BGPPeer names, if any." })),
     peerName: Type.Optional(Type.String({ description: "Name of the BGPPeer." })),
+    lastError: Type.Optional(
+      Type.String({
+        description:
+          "Why the session last went down from Established (kept after it comes back), e.g. holdTimerExpired: no message within the hold time.",
+      }),
+    ),
     advertisedPrefixes: Type.Optional(
       Type.Integer({ minimum: 0, description: "Prefixes the peer currently has from this node." }),
     ),

@@ -321,6 +321,30 @@ describe("BgpSpeaker", () => {
     ]);
   });
 
+  it("reports the bfdProfile each BGPPeer names with its session, and none for a peer without one", () => {
+    const withBfd = config({
+      bfdProfiles: [obj("fast", { receiveInterval: 300, transmitInterval: 300 })],
+      bgpPeers: [
+        obj("tor", { myASN: 64512, peerASN: 64500, peerAddress: "192.0.2.1", bfdProfile: "fast" }),
+        obj("plain", { myASN: 64512, peerASN: 64500, peerAddress: "192.0.2.2" }),
+      ],
+    });
+    const manager = new RecordingManager();
+    const s = speaker("node-a", manager);
+    s.reconcile(snapshot(withBfd, [], nodes));
+    expect(manager.synced.at(-1)?.map((d) => [d.spec.name, d.spec.bfd !== undefined])).toEqual([
+      ["plain", false],
+      ["tor", true],
+    ]);
+    expect(s.status().sessions.map((x) => [x.name, x.bfdProfile ?? null])).toEqual([
+      ["plain", null],
+      ["tor", "fast"],
+    ]);
+    // The profile goes with the peer's configuration.
+    s.reconcile(snapshot(cfg, [], nodes));
+    expect(s.status().sessions.map((x) => x.bfdProfile ?? null)).toEqual([null, null]);
+  });
+
   it("a node outside rack1's selector opens only the other sessions; a node missing from the snapshot none", () => {
     const manager = new RecordingManager();
     speaker("node-b", manager).reconcile(snapshot(cfg, [], nodes));

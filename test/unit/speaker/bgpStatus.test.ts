@@ -6,6 +6,7 @@ import {
   desiredSessionStates,
   MAX_LISTED_PREFIXES,
 } from "../../../src/speaker/bgpStatus.js";
+import { planObjectWrites } from "../../../src/speaker/statusObjects.js";
 import { cidr } from "../bgp/helpers.js";
 
 function session(name: string, state: BgpSessionView["state"], prefixes: string[]): BgpSessionView {
@@ -69,6 +70,66 @@ describe("BGP status objects", () => {
       ["v4.node-a", "Established"],
       ["v6.node-a", "Active"],
     ]);
+  });
+
+  describe("BFD state and the last error", () => {
+    const cases: {
+      description: string;
+      extra: Partial<BgpSessionView>;
+      want: { bfdStatus: string; bfdProfile?: string; lastError?: string };
+    }[] = [
+      { description: "no bfdProfile: N/A, as MetalLB writes it", extra: {}, want: { bfdStatus: "N/A" } },
+      {
+        description: "a running BFD session: its state and the profile",
+        extra: { bfdProfile: "fast", bfdState: "Up" },
+        want: { bfdStatus: "Up", bfdProfile: "fast" },
+      },
+      {
+        description: "BFD Down is written as it is",
+        extra: { bfdProfile: "fast", bfdState: "Down" },
+        want: { bfdStatus: "Down", bfdProfile: "fast" },
+      },
+      {
+        description: "a profile the configuration lacks: the name, and N/A (no BFD session runs)",
+        extra: { bfdProfile: "missing" },
+        want: { bfdStatus: "N/A", bfdProfile: "missing" },
+      },
+      {
+        description: "the last time the session went down, kind and detail",
+        extra: { lastDown: { kind: "holdTimerExpired", detail: "no message within the hold time", atMs: 5 } },
+        want: { bfdStatus: "N/A", lastError: "holdTimerExpired: no message within the hold time" },
+      },
+    ];
+    it.each(cases)("$description", ({ extra, want }) => {
+      const [state] = desiredSessionStates({
+        ...STATUS,
+        sessions: [{ ...session("v4", "Established", []), ...extra }],
+      });
+      const { bfdStatus, bfdProfile, lastError } = state?.status ?? {};
+      expect({ bfdStatus, bfdProfile, lastError }).toEqual({
+        bfdProfile: undefined,
+        lastError: undefined,
+        ...want,
+      });
+    });
+
+    it("a BFD state change changes the desired status (so the level-triggered sync writes it)", () => {
+      const at = (bfdState: string) =>
+        desiredSessionStates({
+          ...STATUS,
+          sessions: [{ ...session("v4", "Established", []), bfdProfile: "fast", bfdState }],
+        });
+      const writes = planObjectWrites(
+        [{ metadata: { name: "v4.node-a", resourceVersion: "7" }, status: at("Up")[0]?.status }],
+        at("Down"),
+      );
+      expect(writes.update.map((u) => [u.desired.name, u.desired.status.bfdStatus])).toEqual([
+        ["v4.node-a", "Down"],
+      ]);
+      expect(
+        planObjectWrites([{ metadata: { name: "v4.node-a" }, status: at("Up")[0]?.status }], at("Up")),
+      ).toEqual({ create: [], update: [], delete: [] });
+    });
   });
 
   it("lists at most 100 prefixes and counts them all", () => {
