@@ -4,7 +4,8 @@
 // nodes, plus a BIRD router namespace on the lab's LAN. A Service created through the API server
 // gets an address from a BGP pool (controller), and every speaker advertises it (password from a
 // basic-auth Secret it reads itself); BIRD must hold a path from each node, and lose them when
-// the Service goes.
+// the Service goes. The BGPPeer names a BFDProfile and BIRD runs BFD with the nodes: the
+// BGPSessionState objects read back through the API server carry the BFD state.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,12 +41,15 @@ describe.skipIf(skipReason !== "")(skipReason === "" ? NAME : `${NAME} (skipped:
     dir = mkdtempSync(join(tmpdir(), `${prefix}lab-`));
     current = await Lab.start({ prefix, nodes: 2, demoService: false, stateDir: join(dir, "state") });
     attached = await attachBirdRouter(current, (n) => [
-      { address: n.ipv4, asn: NODE_ASN, password: V4_PASSWORD },
+      { address: n.ipv4, asn: NODE_ASN, password: V4_PASSWORD, bfd: true },
     ]);
     const secret = basicAuthSecret("bgp-auth", V4_PASSWORD);
     await current.clients.core.createNamespacedSecret({ namespace: secret.metadata.namespace, body: secret });
     await current.apply(
       ironlb("IPAddressPool", "bgp", { addresses: ["198.51.100.0/24"], autoAssign: false }),
+    );
+    await current.apply(
+      ironlb("BFDProfile", "fast", { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3 }),
     );
     await current.apply(
       ironlb("BGPPeer", "router", {
@@ -55,6 +59,7 @@ describe.skipIf(skipReason !== "")(skipReason === "" ? NAME : `${NAME} (skipped:
         holdTime: "9s",
         connectTime: "2s",
         passwordSecret: { name: "bgp-auth" },
+        bfdProfile: "fast",
       }),
     );
     await current.apply(
@@ -108,7 +113,8 @@ describe.skipIf(skipReason !== "")(skipReason === "" ? NAME : `${NAME} (skipped:
       expect(p.asPath).toEqual([NODE_ASN]);
       expect(p.communities).toEqual(["64512:300"]);
     }
-    // The status objects: a BGPSessionState per node and session, a ServiceBGPStatus per node.
+    // The status objects: a BGPSessionState per node and session (BFD Up with the peer's profile),
+    // a ServiceBGPStatus per node.
     const list = async (plural: string): Promise<{ status?: Record<string, unknown> }[]> => {
       const r = (await l.clients.customObjects.listNamespacedCustomObject({
         group: "ironlb.io",
@@ -126,8 +132,16 @@ describe.skipIf(skipReason !== "")(skipReason === "" ? NAME : `${NAME} (skipped:
         const services = await list("servicebgpstatuses");
         const ok =
           JSON.stringify(
-            states.map((o) => [o.status?.["node"], o.status?.["bgpStatus"], o.status?.["prefixes"]]).sort(),
-          ) === JSON.stringify(nodes.map((n) => [n, "Established", [prefixText]])) &&
+            states
+              .map((o) => [
+                o.status?.["node"],
+                o.status?.["bgpStatus"],
+                o.status?.["bfdStatus"],
+                o.status?.["bfdProfile"],
+                o.status?.["prefixes"],
+              ])
+              .sort(),
+          ) === JSON.stringify(nodes.map((n) => [n, "Established", "Up", "fast", [prefixText]])) &&
           JSON.stringify(
             services.map((o) => [o.status?.["node"], o.status?.["serviceName"], o.status?.["peers"]]).sort(),
           ) === JSON.stringify(nodes.map((n) => [n, "bgp-web", ["router"]]));
