@@ -63,6 +63,7 @@ function objects(): ClusterObjects {
     metallbConfig: [],
     l2Statuses: [],
     bgpStatuses: [],
+    bgpSessions: [],
     leases: nodes.map((n) => ({
       metadata: { name: `ironlb-speaker-${n.metadata.name}`, namespace: NS },
       spec: {

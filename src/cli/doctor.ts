@@ -88,8 +88,10 @@ Service given), and checks the cluster for the classic traps: no pool matches, p
 requested address outside the pools or taken, sharing conflicts, a class IronLB does not serve, no
 eligible node (nodeSelectors, exclusion label, NetworkUnavailable, externalTrafficPolicy Local
 without a ready endpoint, no live speaker), kube-proxy IPVS without strictARP, an unreachable or
-mistrusted webhook, an invalid IronLB configuration, and pools (IronLB's or MetalLB's) claiming
-the same addresses. Each finding shows its evidence and the fix.
+mistrusted webhook, an invalid IronLB configuration, pools (IronLB's or MetalLB's) claiming the
+same addresses, BGP sessions that are not Established (node, peer, state, last error), and BFD
+sessions that are not Up, or a bfdProfile that does not exist, for BGPPeers with a bfdProfile (from
+the BGPSessionState objects). Each finding shows its evidence and the fix.
 
 Exit codes: ${String(OPS_EXIT.ok)} healthy, ${String(OPS_EXIT.problems)} a problem was found, ${String(OPS_EXIT.usage)} bad usage or the cluster could not be read.
 `;

@@ -94,7 +94,8 @@ const HELP_AFTER = `
 Lists every IronLB pool (addresses assigned/total per family, from IPAddressPool.status or, when
 absent, computed from the Services' addresses) and every LoadBalancer Service: addresses, pool,
 sharing key, who announces it (ServiceL2Status node, ServiceBGPStatus node and peers) and its
-state: allocated, pending (reason), not-announced (reason) or other-class.
+state: allocated, pending (reason), not-announced (reason) or other-class. With BGP, every node's
+sessions from its BGPSessionState objects: peer, state, prefixes advertised and BFD state.
 
 Reads with one paginated list per resource; never one call per Service.
 

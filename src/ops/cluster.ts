@@ -33,6 +33,8 @@ export interface ClusterObjects {
   readonly metallbConfig: readonly CustomObject[];
   readonly l2Statuses: readonly CustomObject[];
   readonly bgpStatuses: readonly CustomObject[];
+  /** BGPSessionState objects in IronLB's namespace (one per node and BGPPeer). */
+  readonly bgpSessions: readonly CustomObject[];
   readonly endpointSlices: readonly V1EndpointSlice[];
   readonly nodes: readonly V1Node[];
   /** Speaker Leases in IronLB's namespace. */

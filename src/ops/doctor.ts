@@ -17,6 +17,7 @@ import {
   webhookFindings,
   type WebhookCheck,
 } from "./clusterChecks.js";
+import { bgpSessionFindings, bgpSessionRows } from "./bgpSessions.js";
 import { isProblem, sortFindings, type Finding } from "./findings.js";
 import { serviceFindings } from "./serviceFindings.js";
 
@@ -61,6 +62,7 @@ export function buildDoctorReport(inputs: DoctorInputs, options: DoctorOptions):
   );
   findings.push(...kubeProxyFindings(inputs.kubeProxyConfigMap));
   findings.push(...webhookFindings(inputs.webhooks));
+  findings.push(...bgpSessionFindings(bgpSessionRows(inputs.bgpSessions)));
   findings.push(...serviceFindings(inputs, model, { target: options.target }));
   const sorted = sortFindings(findings);
   return { findings: sorted, problems: sorted.filter(isProblem).length };

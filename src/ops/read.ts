@@ -106,18 +106,29 @@ export class ClusterReader {
   }
 
   async clusterObjects(namespace: string): Promise<ClusterObjects> {
-    const [services, namespaces, nodes, endpointSlices, leases, l2Statuses, bgpStatuses, ironlb, metallb] =
-      await Promise.all([
-        this.list<V1Service>(coreResources.services),
-        this.list<NamespaceObject>(coreResources.namespaces),
-        this.list<V1Node>(coreResources.nodes),
-        this.list<V1EndpointSlice>(coreResources.endpointSlices),
-        this.list<SpeakerLease>(coreResources.leases, namespace, SPEAKER_LEASE_SELECTOR),
-        this.list<CustomObject>(ironlbStatus("servicel2statuses", "ServiceL2Status"), namespace),
-        this.list<CustomObject>(ironlbStatus("servicebgpstatuses", "ServiceBGPStatus"), namespace),
-        Promise.all(IRONLB_CONFIG_RESOURCES.map((r) => this.listKind(r, namespace))),
-        Promise.all(METALLB_CONFIG_RESOURCES.map((r) => this.listKind(r))),
-      ]);
+    const [
+      services,
+      namespaces,
+      nodes,
+      endpointSlices,
+      leases,
+      l2Statuses,
+      bgpStatuses,
+      bgpSessions,
+      ironlb,
+      metallb,
+    ] = await Promise.all([
+      this.list<V1Service>(coreResources.services),
+      this.list<NamespaceObject>(coreResources.namespaces),
+      this.list<V1Node>(coreResources.nodes),
+      this.list<V1EndpointSlice>(coreResources.endpointSlices),
+      this.list<SpeakerLease>(coreResources.leases, namespace, SPEAKER_LEASE_SELECTOR),
+      this.list<CustomObject>(ironlbStatus("servicel2statuses", "ServiceL2Status"), namespace),
+      this.list<CustomObject>(ironlbStatus("servicebgpstatuses", "ServiceBGPStatus"), namespace),
+      this.list<CustomObject>(ironlbStatus("bgpsessionstates", "BGPSessionState"), namespace),
+      Promise.all(IRONLB_CONFIG_RESOURCES.map((r) => this.listKind(r, namespace))),
+      Promise.all(METALLB_CONFIG_RESOURCES.map((r) => this.listKind(r))),
+    ]);
     return {
       services,
       namespaces,
@@ -126,6 +137,7 @@ export class ClusterReader {
       leases,
       l2Statuses,
       bgpStatuses,
+      bgpSessions,
       ironlbConfig: ironlb.flat(),
       metallbConfig: metallb.flat(),
     };

@@ -1,13 +1,15 @@
 /**
- * The `ironlb status` report: pools with their address counts per family, and every LoadBalancer
- * Service with its addresses, pool, sharing key, who announces it and its state. Built from the
- * listed objects only (no per-Service API call), so it stays fast on large clusters.
+ * The `ironlb status` report: pools with their address counts per family, every LoadBalancer
+ * Service with its addresses, pool, sharing key, who announces it and its state, and every node's
+ * BGP sessions (peer, state, prefixes advertised, BFD). Built from the listed objects only (no
+ * per-Service API call), so it stays fast on large clusters.
  */
 import { readAnnotation } from "../controller/annotations.js";
 import type { ConditionObject, CustomObject, ServiceObject } from "../controller/objects.js";
 import { ingressIPs, IP_ALLOCATED_CONDITION } from "../controller/serviceState.js";
 import type { PoolStats } from "../ipam/allocator.js";
 import { addressVerdicts } from "./announcement.js";
+import { bfdCell, bgpSessionRows, peerLabel, type BgpSessionRow } from "./bgpSessions.js";
 import type { ClusterModel, ClusterObjects } from "./cluster.js";
 import { formatTable } from "./table.js";
 
@@ -55,6 +57,8 @@ export interface StatusReport {
   readonly configErrors: readonly string[];
   readonly pools: readonly PoolRow[];
   readonly services: readonly ServiceRow[];
+  /** Every node's BGP sessions, from the BGPSessionState objects the speakers write. */
+  readonly bgpSessions: readonly BgpSessionRow[];
 }
 
 const FIELDS = ["assignedIPv4", "assignedIPv6", "availableIPv4", "availableIPv6"] as const;
@@ -187,7 +191,12 @@ export function buildStatusReport(objects: ClusterObjects, model: ClusterModel):
     });
   }
   const configErrors = model.validation.ok ? [] : model.validation.errors.map((e) => e.toString());
-  return { configErrors, pools: poolRows(objects, model), services };
+  return {
+    configErrors,
+    pools: poolRows(objects, model),
+    services,
+    bgpSessions: bgpSessionRows(objects.bgpSessions),
+  };
 }
 
 const countCell = (c: FamilyCounts | undefined): string =>
@@ -223,5 +232,19 @@ export function renderStatusTable(report: StatusReport): string {
       ];
     }),
   );
+  // Layer 2 only clusters have no sessions: no empty table.
+  if (report.bgpSessions.length > 0) {
+    out += "\nBGP SESSIONS\n";
+    out += formatTable(
+      ["NODE", "PEER", "STATE", "PREFIXES", "BFD"],
+      report.bgpSessions.map((b) => [
+        b.node,
+        peerLabel(b),
+        b.state,
+        String(b.advertisedPrefixes),
+        bfdCell(b),
+      ]),
+    );
+  }
   return out;
 }

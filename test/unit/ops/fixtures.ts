@@ -123,6 +123,24 @@ export function l2Status(namespace: string, svc: string, nodeName: string): Cust
   };
 }
 
+/** A BGPSessionState as a speaker writes it: Established, no BFD, unless `status` says otherwise. */
+export function bgpSession(nodeName: string, peer: string, status: Record<string, unknown>): CustomObject {
+  return {
+    apiVersion: "ironlb.io/v1beta1",
+    kind: "BGPSessionState",
+    metadata: { namespace: NS, name: `${peer}.${nodeName}` },
+    status: {
+      node: nodeName,
+      peer: "192.0.2.1",
+      peerName: peer,
+      bgpStatus: "Established",
+      bfdStatus: "N/A",
+      advertisedPrefixes: 0,
+      ...status,
+    },
+  };
+}
+
 export function objects(parts: Partial<ClusterObjects> = {}): ClusterObjects {
   return {
     services: [],
@@ -131,6 +149,7 @@ export function objects(parts: Partial<ClusterObjects> = {}): ClusterObjects {
     metallbConfig: [],
     l2Statuses: [],
     bgpStatuses: [],
+    bgpSessions: [],
     endpointSlices: [],
     nodes: [],
     leases: [],
