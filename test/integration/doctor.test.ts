@@ -446,6 +446,54 @@ describeWithPrereqs("ironlb doctor on a real API server", { controlPlane: true }
       expect(JSON.stringify(invalid)).toContain("IPAddressPool");
     });
 
+    test("BGP sessions as the speakers report them: not Established, BFD Down with a profile", async () => {
+      const sessions: [string, Record<string, unknown>][] = [
+        ["tor.node-a", { node: "node-a", peer: "192.0.2.1", peerName: "tor", bgpStatus: "Established" }],
+        [
+          "tor.node-b",
+          {
+            node: "node-b",
+            peer: "192.0.2.1",
+            peerName: "tor",
+            bgpStatus: "Active",
+            bfdStatus: "Down",
+            bfdProfile: "fast",
+            advertisedPrefixes: 0,
+            lastError: "holdTimerExpired: no message from the peer within the hold time",
+          },
+        ],
+      ];
+      for (const [name, status] of sessions) {
+        const created = (await createIronLB("bgpsessionstates", "BGPSessionState", name, {})) as object;
+        await custom.replaceNamespacedCustomObjectStatus({
+          group: "ironlb.io",
+          version: "v1beta1",
+          plural: "bgpsessionstates",
+          namespace: NS,
+          name,
+          body: { ...created, status },
+        });
+      }
+      const { run, report } = await doctor();
+      expect(run.code).toBe(1);
+      const bgp = report.findings.filter((f) => /^(BGP|BFD)/.test(f.code));
+      expect(bgp.map((f) => f.code)).toEqual(["BGPSessionNotEstablished", "BFDSessionNotUp"]);
+      expect(bgp[0]?.title).toContain("node node-b with peer tor (192.0.2.1) is Active, not Established");
+      expect(bgp[0]?.evidence).toContain(
+        `BGPSessionState ${NS}/tor.node-b status.lastError: holdTimerExpired: no message from the peer within the hold time`,
+      );
+      expect(bgp[1]?.evidence).toContain(`BGPSessionState ${NS}/tor.node-b status.bfdStatus: Down`);
+      for (const [name] of sessions) {
+        await custom.deleteNamespacedCustomObject({
+          group: "ironlb.io",
+          version: "v1beta1",
+          plural: "bgpsessionstates",
+          namespace: NS,
+          name,
+        });
+      }
+    });
+
     test("usage and connection errors exit with 2", async () => {
       expect((await runCli(["doctor", "--kubeconfig", kubeconfig, "not-a-ref"])).code).toBe(2);
       expect((await runCli(["doctor", "--kubeconfig", kubeconfig, "-o", "xml"])).code).toBe(2);

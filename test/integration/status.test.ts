@@ -220,6 +220,47 @@ describeWithPrereqs("ironlb status on a real API server", { controlPlane: true }
     ]);
   });
 
+  test("BGP sessions per node from BGPSessionState objects: peer, state, prefixes, BFD", async () => {
+    await createIronLB(
+      "bgpsessionstates",
+      "BGPSessionState",
+      `tor.${nodeName}`,
+      {},
+      {
+        node: nodeName,
+        peer: "192.0.2.1",
+        peerName: "tor",
+        bgpStatus: "Established",
+        bfdStatus: "Up",
+        bfdProfile: "fast",
+        advertisedPrefixes: 2,
+        prefixes: ["198.51.100.7/32", "198.51.100.8/32"],
+      },
+    );
+    await createIronLB(
+      "bgpsessionstates",
+      "BGPSessionState",
+      `backup.${nodeName}`,
+      {},
+      { node: nodeName, peer: "2001:db8:1::1", peerName: "backup", bgpStatus: "Active", bfdStatus: "N/A" },
+    );
+    const run = await runCli([...args(), "-o", "json"]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as StatusReport;
+    expect(
+      report.bgpSessions.map((b) => [b.node, b.peer, b.address, b.state, b.advertisedPrefixes, b.bfdState]),
+    ).toEqual([
+      [nodeName, "backup", "2001:db8:1::1", "Active", 0, "N/A"],
+      [nodeName, "tor", "192.0.2.1", "Established", 2, "Up"],
+    ]);
+    const table = (await runCli(args())).stdout;
+    expect(table).toContain("BGP SESSIONS");
+    expect(table).toMatch(
+      new RegExp(`${nodeName}\\s+tor \\(192\\.0\\.2\\.1\\)\\s+Established\\s+2\\s+Up \\(fast\\)`),
+    );
+    expect(table).toMatch(new RegExp(`${nodeName}\\s+backup \\(2001:db8:1::1\\)\\s+Active\\s+0\\s+-`));
+  });
+
   test("the reader lists page by page, one collection per resource", async () => {
     for (let i = 0; i < 12; i++) {
       await core.createNamespacedService({
