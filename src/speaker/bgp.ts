@@ -9,6 +9,7 @@ import { bgpPlanForNode, sessionsForNode, type BGPNodePlan } from "../announce/b
 import type { AnnouncementSnapshot } from "../announce/snapshot.js";
 import { describeDiag } from "../bfd/packet.js";
 import { describeNotification } from "../bgp/codec/constants.js";
+import type { BgpMessage } from "../bgp/codec/message.js";
 import type {
   BgpManager,
   DesiredPeer,
@@ -36,6 +37,8 @@ export interface BgpSessionView extends PeerSessionStatus {
   readonly prefixes: readonly string[];
   /** The BFDProfile the BGPPeer names, when it names one (`bfdState` is absent if it is missing). */
   readonly bfdProfile?: string;
+  /** The session's last error (SessionErrors), when one was seen. */
+  readonly lastError?: string;
 }
 
 /** What this node's BGP speaker is doing: the per-node status object. */
@@ -51,6 +54,8 @@ export interface BgpSpeakerOptions {
   /** This node's addresses, read at every reconcile (they come from its Node object). */
   readonly identity: () => NodeIdentity;
   readonly passwords: PasswordLookup;
+  /** Each session's last error; without it only why a session last left Established is known. */
+  readonly errors?: Pick<SessionErrors, "get">;
   readonly logger?: Logger;
 }
 
@@ -101,10 +106,12 @@ export class BgpSpeaker {
       node,
       sessions: manager.status().map((s) => {
         const bfdProfile = this.bfdProfiles.get(s.name);
+        const lastError = this.options.errors?.get(s.name);
         return {
           ...s,
           prefixes: [...manager.advertised(s.name).values()].map((r) => formatCIDR(r.prefix)),
           ...(bfdProfile === undefined ? {} : { bfdProfile }),
+          ...(lastError === undefined ? {} : { lastError }),
         };
       }),
       problems: this.problems,
@@ -122,6 +129,49 @@ export class BgpSpeaker {
     if (text === this.lastProblemsText) return;
     this.lastProblemsText = text;
     for (const p of problems) this.options.logger?.error(p, "BGP peer has no session");
+  }
+}
+
+/**
+ * The last error of each session, for its BGPSessionState: why it last left Established, or the
+ * last NOTIFICATION sent or received, which also explains a session that never got there (a bad
+ * peer AS, a refused OPEN). A connection that cannot be opened sends no message and is not seen.
+ */
+export class SessionErrors {
+  private readonly last = new Map<string, string>();
+
+  get(name: string): string | undefined {
+    return this.last.get(name);
+  }
+
+  observer(): ManagerObserver {
+    const notification = (m: BgpMessage, direction: string): string | undefined =>
+      m.type === "notification"
+        ? `NOTIFICATION ${direction}: ${describeNotification(m.code, m.subcode)}`
+        : undefined;
+    return {
+      forPeer: (spec) => ({
+        messageSent: (m) => {
+          this.set(spec.name, notification(m, "sent"));
+        },
+        messageReceived: (m) => {
+          this.set(spec.name, notification(m, "received"));
+        },
+        down: (reason) => {
+          const n = reason.notification;
+          const detail = n === undefined ? "" : ` (${describeNotification(n.code, n.subcode)})`;
+          this.set(spec.name, `${reason.kind}: ${reason.detail}${detail}`);
+        },
+      }),
+      // A removed or changed peer starts afresh.
+      removed: (spec) => {
+        this.last.delete(spec.name);
+      },
+    };
+  }
+
+  private set(name: string, error: string | undefined): void {
+    if (error !== undefined) this.last.set(name, error);
   }
 }
 

@@ -16,7 +16,7 @@ import { fileRestartMarker, memoryRestartMarker } from "../bgp/restartMarker.js"
 import { isNotFound, requestOptions } from "../k8s/client.js";
 import { systemClock, type Clock, type TimerHandle } from "../runtime/clock.js";
 import type { Logger } from "../runtime/logger.js";
-import { BgpSpeaker, bgpLogObserver, type BgpNodeStatus } from "./bgp.js";
+import { BgpSpeaker, bgpLogObserver, SessionErrors, type BgpNodeStatus } from "./bgp.js";
 import { nodeIdentityFromNode, type NodeLike } from "./bgpPeers.js";
 import { SecretPasswordCache } from "./bgpSecrets.js";
 import { bgpServiceStatusApi } from "./bgpServiceStatusApi.js";
@@ -75,12 +75,14 @@ export class SpeakerBgp {
             log.warn({ err: error }, "cannot write the graceful-restart marker");
           });
     const ref: { manager?: BgpManager } = {};
+    const errors = new SessionErrors();
     this.manager = new BgpManager({
       restartMarker: marker,
       bfd: speakerBfd({ registry: options.registry, logger: logger.child({ component: "bfd" }) }),
       observer: combineManagerObservers([
         bgpPromMetrics(options.registry, () => ref.manager?.status() ?? []),
         bgpLogObserver(log),
+        errors.observer(),
         {
           forPeer: () => ({
             stateChanged: () => {
@@ -144,6 +146,7 @@ export class SpeakerBgp {
         return obj === undefined ? { name: node } : nodeIdentityFromNode(obj, node);
       },
       passwords: (namespace, name) => this.secrets.lookup(namespace, name),
+      errors,
       logger: log,
     });
   }

@@ -6,7 +6,7 @@
  */
 import type { BGPNodePlan } from "../announce/bgp.js";
 import type { BGPSessionStateStatus, ServiceBGPStatusStatus } from "../api/schema/serviceStatus.js";
-import type { BgpNodeStatus } from "./bgp.js";
+import type { BgpNodeStatus, BgpSessionView } from "./bgp.js";
 import {
   labelValueFor,
   MANAGED_BY_SPEAKER,
@@ -25,6 +25,12 @@ export function sessionStateName(node: string, peer: string): string {
   return statusName("", peer, node).replace(/^\./, "");
 }
 
+/** The session's recorded last error, else why it last left Established. */
+function lastErrorOf(s: BgpSessionView): { lastError?: string } {
+  if (s.lastError !== undefined) return { lastError: s.lastError };
+  return s.lastDown === undefined ? {} : { lastError: `${s.lastDown.kind}: ${s.lastDown.detail}` };
+}
+
 export function desiredSessionStates(status: BgpNodeStatus): DesiredObject<BGPSessionStateStatus>[] {
   return status.sessions.map((s) => ({
     name: sessionStateName(status.node, s.name),
@@ -41,7 +47,7 @@ export function desiredSessionStates(status: BgpNodeStatus): DesiredObject<BGPSe
       // "N/A" as MetalLB writes it: no BFD session runs for this peer.
       bfdStatus: s.bfdState ?? "N/A",
       ...(s.bfdProfile === undefined ? {} : { bfdProfile: s.bfdProfile }),
-      ...(s.lastDown === undefined ? {} : { lastError: `${s.lastDown.kind}: ${s.lastDown.detail}` }),
+      ...lastErrorOf(s),
       advertisedPrefixes: s.advertisedPrefixes,
       prefixes: s.prefixes.slice(0, MAX_LISTED_PREFIXES),
     },

@@ -49,7 +49,7 @@ export const BGPSessionStateStatusSchema = Type.Object(
     lastError: Type.Optional(
       Type.String({
         description:
-          "Why the session last went down from Established (kept after it comes back), e.g. holdTimerExpired: no message within the hold time.",
+          "The session's last error, kept after it recovers: why it last left Established, or the last NOTIFICATION sent or received (which also explains a session that never got there), e.g. NOTIFICATION received: OPEN Message Error / Bad Peer As.",
       }),
     ),
     advertisedPrefixes: Type.Optional(

@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import type { BGPPeerConfig } from "../../../src/api/configTypes.js";
 import { SecretValue } from "../../../src/api/secret.js";
 import type { Advertisement, AdjRibOut } from "../../../src/bgp/adjRibOut.js";
-import type { DesiredPeer, PeerSessionStatus, StopOptions } from "../../../src/bgp/manager.js";
+import type { BgpMessage } from "../../../src/bgp/codec/message.js";
+import type { DesiredPeer, PeerSessionStatus, PeerSpec, StopOptions } from "../../../src/bgp/manager.js";
+import type { SessionObserver } from "../../../src/bgp/session.js";
 import { formatCIDR, formatIP, parseIP } from "../../../src/net/ip.js";
-import { BgpSpeaker } from "../../../src/speaker/bgp.js";
+import { BgpSpeaker, SessionErrors } from "../../../src/speaker/bgp.js";
 import { parseObjects, staticState, StaticSourceError } from "../../../src/speaker/bgpStatic.js";
 import {
   connectBackoffFor,
@@ -372,6 +374,80 @@ describe("BgpSpeaker", () => {
     await speaker("node-a", manager).stop("restart");
     await speaker("node-a", manager).stop("shutdown", "bye");
     expect(manager.stops).toEqual([{ mode: "restart" }, { mode: "shutdown", message: "bye" }]);
+  });
+});
+
+describe("SessionErrors", () => {
+  const spec = (name: string): PeerSpec => ({ name }) as PeerSpec;
+  const notification = (code: number, subcode: number): BgpMessage => ({
+    type: "notification",
+    code,
+    subcode,
+    data: Buffer.alloc(0),
+  });
+  const keepalive: BgpMessage = { type: "keepalive" };
+  const cases: {
+    description: string;
+    events: ((o: SessionObserver) => void)[];
+    want: string | undefined;
+  }[] = [
+    { description: "nothing happened: none", events: [], want: undefined },
+    {
+      description: "a refused OPEN before Established: the NOTIFICATION received",
+      events: [(o) => o.messageReceived?.(notification(2, 2))],
+      want: "NOTIFICATION received: OPEN Message Error / Bad Peer As",
+    },
+    {
+      description: "a NOTIFICATION we sent",
+      events: [(o) => o.messageSent?.(notification(4, 0))],
+      want: "NOTIFICATION sent: Hold Timer Expired",
+    },
+    {
+      description: "other messages leave the last error alone",
+      events: [(o) => o.messageSent?.(notification(4, 0)), (o) => o.messageReceived?.(keepalive)],
+      want: "NOTIFICATION sent: Hold Timer Expired",
+    },
+    {
+      description: "leaving Established: kind, detail and the NOTIFICATION, after the message itself",
+      events: [
+        (o) => o.messageReceived?.(notification(6, 2)),
+        (o) =>
+          o.down?.({
+            kind: "notificationReceived",
+            detail: "the peer closed the session",
+            notification: { code: 6, subcode: 2, data: Buffer.alloc(0) },
+          }),
+      ],
+      want: "notificationReceived: the peer closed the session (Cease / Administrative Shutdown)",
+    },
+  ];
+  it.each(cases)("$description", ({ events, want }) => {
+    const errors = new SessionErrors();
+    const observer = errors.observer().forPeer?.(spec("tor"));
+    if (observer === undefined) throw new Error("no session observer");
+    for (const e of events) e(observer);
+    expect(errors.get("tor")).toBe(want);
+    expect(errors.get("other")).toBeUndefined();
+  });
+
+  it("a removed peer forgets its error; the speaker reports it with the session", () => {
+    const errors = new SessionErrors();
+    const observer = errors.observer();
+    observer.forPeer?.(spec("router")).messageReceived?.(notification(2, 2));
+    const manager = new RecordingManager();
+    const s = new BgpSpeaker({ node: "node-a", manager, identity: () => NODE, passwords: noSecrets, errors });
+    s.reconcile(
+      snapshot(
+        config({ bgpPeers: [obj("router", { myASN: 64512, peerASN: 64500, peerAddress: "192.0.2.1" })] }),
+        [],
+        [node("node-a")],
+      ),
+    );
+    expect(s.status().sessions.map((x) => [x.name, x.lastError])).toEqual([
+      ["router", "NOTIFICATION received: OPEN Message Error / Bad Peer As"],
+    ]);
+    observer.removed?.(spec("router"));
+    expect(errors.get("router")).toBeUndefined();
   });
 });
 

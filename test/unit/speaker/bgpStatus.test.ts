@@ -99,6 +99,14 @@ describe("BGP status objects", () => {
         extra: { lastDown: { kind: "holdTimerExpired", detail: "no message within the hold time", atMs: 5 } },
         want: { bfdStatus: "N/A", lastError: "holdTimerExpired: no message within the hold time" },
       },
+      {
+        description: "the recorded last error (a NOTIFICATION, also before Established) comes first",
+        extra: {
+          lastError: "NOTIFICATION received: OPEN Message Error / Bad Peer As",
+          lastDown: { kind: "holdTimerExpired", detail: "no message within the hold time", atMs: 5 },
+        },
+        want: { bfdStatus: "N/A", lastError: "NOTIFICATION received: OPEN Message Error / Bad Peer As" },
+      },
     ];
     it.each(cases)("$description", ({ extra, want }) => {
       const [state] = desiredSessionStates({
