@@ -5,7 +5,8 @@
 // gets an address from a BGP pool (controller), and every speaker advertises it (password from a
 // basic-auth Secret it reads itself); BIRD must hold a path from each node, and lose them when
 // the Service goes. The BGPPeer names a BFDProfile and BIRD runs BFD with the nodes: the
-// BGPSessionState objects read back through the API server carry the BFD state.
+// BGPSessionState objects read back through the API server carry the BFD state, and so do
+// `ironlb status` and `ironlb doctor` run against the lab's API server.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,9 @@ import { attachBirdRouter, type AttachedRouter } from "../../src/lab/routerAttac
 import type { BirdRouter } from "../../src/lab/routerBird.js";
 import { basicAuthSecret, ironlb, V4_PASSWORD } from "../../src/lab/routerCluster.js";
 import { NODE_ASN, ROUTER_ASN, ROUTER_LAN } from "../../src/lab/routerTopology.js";
+import type { DoctorReport } from "../../src/ops/doctor.js";
+import type { StatusReport } from "../../src/ops/status.js";
+import { runCli } from "../integration/ironlbProcess.js";
 import { bgpPrereqs } from "./bgpSupport.js";
 import { labPrereqs } from "./labSupport.js";
 
@@ -149,6 +153,27 @@ describe.skipIf(skipReason !== "")(skipReason === "" ? NAME : `${NAME} (skipped:
       },
       { timeoutMs: 20_000, intervalMs: 250 },
     );
+    // What an operator sees: `ironlb status` lists each node's session with its BFD state, and
+    // `ironlb doctor` finds nothing wrong with them.
+    const kubeconfig = l.state.adminKubeconfig ?? "";
+    const status = await runCli(["status", "--kubeconfig", kubeconfig, "-o", "json"]);
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout) as StatusReport;
+    expect(
+      report.bgpSessions.map((b) => [
+        b.node,
+        b.peer,
+        b.state,
+        b.advertisedPrefixes,
+        b.bfdState,
+        b.bfdProfile,
+      ]),
+    ).toEqual(nodes.map((n) => [n, "router", "Established", 1, "Up", "fast"]));
+    const doctor = await runCli(["doctor", "--kubeconfig", kubeconfig, "-o", "json"]);
+    const findings = (JSON.parse(doctor.stdout) as DoctorReport).findings.filter((f) =>
+      /^(BGP|BFD)/.test(f.code),
+    );
+    expect(findings).toEqual([]);
     const metrics = await l.speakerMetrics(l.layout.nodes[0]?.nodeName ?? "");
     expect(metrics).toMatch(/ironlb_bgp_session_up\{peer="192\.0\.2\.1"\} 1/);
     expect(metrics).toMatch(/ironlb_bgp_announced_prefixes_total\{peer="192\.0\.2\.1"\} 1/);
