@@ -6,9 +6,10 @@
  * Loopback addresses only; an unprivileged port instead of 3784.
  */
 import { BfdManager, type BfdHandle, type BfdRequest } from "../src/bfd/manager.js";
-import { decodeControlPacket, encodeControlPacket, type ControlPacket } from "../src/bfd/packet.js";
+import { BfdState, decodeControlPacket, encodeControlPacket } from "../src/bfd/packet.js";
 import { udpTransport } from "../src/bfd/udp.js";
 import { parseIP } from "../src/net/ip.js";
+import { peerPacket } from "../test/unit/bfd/fakes.js";
 import type { Emit } from "./run.js";
 
 const MEASURE_MS = 1000;
@@ -18,21 +19,11 @@ const STEADY_MS = Number(process.env["IRONLB_BENCH_BFD_SECONDS"] ?? "10") * 1000
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function codec(emit: Emit): void {
-  const packet: ControlPacket = {
-    diag: 0,
-    state: 3,
-    poll: false,
-    final: false,
-    controlPlaneIndependent: false,
-    authenticationPresent: false,
-    demand: false,
-    detectMult: 3,
+  const packet = peerPacket({
+    state: BfdState.Up,
     myDiscriminator: 0x01020304,
     yourDiscriminator: 0x0a0b0c0d,
-    desiredMinTxUs: 300_000,
-    requiredMinRxUs: 300_000,
-    requiredMinEchoRxUs: 0,
-  };
+  });
   let n = 0;
   let sink = 0;
   const start = process.hrtime.bigint();

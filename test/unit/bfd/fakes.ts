@@ -1,4 +1,4 @@
-/** A synchronous manual clock and a two-session link for the BFD state-machine tests. */
+/** A synchronous manual clock, a two-session link and peer packets for the BFD tests (and bench/bfd.bench.ts). */
 import type { Clock, TimerHandle } from "../../../src/bgp/transport.js";
 import type { ControlPacket } from "../../../src/bfd/packet.js";
 import { BfdSession, type BfdSessionConfig, type BfdStateChange } from "../../../src/bfd/session.js";
@@ -102,6 +102,18 @@ export function linkedPair(
     ),
   );
   return { a: ref.a, b: ref.b, cut };
+}
+
+/** `linkedPair` with both sessions started (nothing has been sent yet: the clock has not moved). */
+export function startedPair(
+  clock: ManualClock,
+  a: Partial<BfdSessionConfig> = {},
+  b: Partial<BfdSessionConfig> = {},
+): ReturnType<typeof linkedPair> {
+  const pair = linkedPair(clock, a, b);
+  pair.a.session.start();
+  pair.b.session.start();
+  return pair;
 }
 
 /** A packet from a peer with sensible defaults. */

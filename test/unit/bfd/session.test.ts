@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BfdDiag, BfdState } from "../../../src/bfd/packet.js";
-import { linkedPair, ManualClock, peerPacket, probe } from "./fakes.js";
+import { ManualClock, peerPacket, probe, startedPair } from "./fakes.js";
 
 const states = (changes: readonly { from: string; to: string }[]): string[] =>
   changes.map((c) => `${c.from}>${c.to}`);
@@ -8,9 +8,7 @@ const states = (changes: readonly { from: string; to: string }[]): string[] =>
 describe("BFD session: bring-up", () => {
   it("two active sessions complete the three-way handshake and reach Up", () => {
     const clock = new ManualClock();
-    const { a, b } = linkedPair(clock);
-    a.session.start();
-    b.session.start();
+    const { a, b } = startedPair(clock);
     clock.advance(10);
     expect(a.session.state).toBe("Up");
     expect(b.session.state).toBe("Up");
@@ -73,18 +71,14 @@ describe("BFD session: bring-up", () => {
 
   it("two passive sessions never come up (one side must be active)", () => {
     const clock = new ManualClock();
-    const { a, b } = linkedPair(clock, { passive: true }, { passive: true });
-    a.session.start();
-    b.session.start();
+    const { a, b } = startedPair(clock, { passive: true }, { passive: true });
     clock.advance(5000);
     expect([a.sent.length, b.sent.length, a.session.state]).toEqual([0, 0, "Down"]);
   });
 
   it("an active session brings up a passive one", () => {
     const clock = new ManualClock();
-    const { a, b } = linkedPair(clock, {}, { passive: true });
-    a.session.start();
-    b.session.start();
+    const { a, b } = startedPair(clock, {}, { passive: true });
     clock.advance(3000);
     expect([a.session.state, b.session.state]).toEqual(["Up", "Up"]);
   });
@@ -93,9 +87,7 @@ describe("BFD session: bring-up", () => {
 describe("BFD session: going down", () => {
   function upPair() {
     const clock = new ManualClock();
-    const pair = linkedPair(clock);
-    pair.a.session.start();
-    pair.b.session.start();
+    const pair = startedPair(clock);
     clock.advance(3000);
     expect(pair.a.session.state).toBe("Up");
     return { clock, ...pair };
@@ -181,13 +173,11 @@ describe("BFD session: going down", () => {
 describe("BFD session: timers", () => {
   it("transmits at max(our desired TX, their required RX) and detects at their mult × max(our RX, their TX)", () => {
     const clock = new ManualClock();
-    const { a, b } = linkedPair(
+    const { a, b } = startedPair(
       clock,
       { desiredMinTxMs: 100, requiredMinRxMs: 200, detectMult: 3 },
       { desiredMinTxMs: 400, requiredMinRxMs: 500, detectMult: 5 },
     );
-    a.session.start();
-    b.session.start();
     clock.advance(5000);
     expect(a.session.status()).toMatchObject({
       state: "Up",
@@ -244,9 +234,7 @@ describe("BFD session: timers", () => {
 describe("BFD session: poll sequence", () => {
   it("going Up (leaving the 1 s rate) polls; the peer answers with Final at once and the poll ends", () => {
     const clock = new ManualClock();
-    const { a, b } = linkedPair(clock);
-    a.session.start();
-    b.session.start();
+    const { a, b } = startedPair(clock);
     clock.advance(3000);
     const polls = a.sent.filter((s) => s.packet.poll);
     expect(polls.length).toBeGreaterThan(0);

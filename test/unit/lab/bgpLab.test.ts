@@ -12,6 +12,7 @@ import {
 import type { RouterPath } from "../../../src/lab/routerDaemon.js";
 import { renderStatus, type LabStatus } from "../../../src/lab/status.js";
 import { teardownOrder } from "../../../src/lab/topology.js";
+import { labState } from "./fixtures.js";
 import { validateConfig } from "../../../src/api/config.js";
 
 describe("BGP lab layout", () => {
@@ -190,18 +191,7 @@ describe("the router's view", () => {
 
   it("lab status of a BGP lab names the peers each node advertises a Service to", () => {
     const status: LabStatus = {
-      state: {
-        version: 1,
-        mode: "bgp",
-        prefix: "ilb-",
-        nodes: 1,
-        secondLink: false,
-        stateDir: "/run/ironlb-lab",
-        startedAt: "2026-01-01T00:00:00.000Z",
-        phase: "up",
-        namespaces: [],
-        processes: [],
-      },
+      state: labState({ mode: "bgp", nodes: 1 }),
       processes: [],
       speakerLeaseAges: {},
       services: [

@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { curlCommand, renderStatus, serviceViews, type LabStatus } from "../../../src/lab/status.js";
+import { curlCommand, renderStatus, serviceViews } from "../../../src/lab/status.js";
+import { labState } from "./fixtures.js";
 
-const state: LabStatus["state"] = {
-  version: 1,
-  mode: "l2",
-  prefix: "ilb-",
-  nodes: 3,
-  secondLink: false,
-  stateDir: "/run/ironlb-lab",
-  startedAt: "2026-01-01T00:00:00.000Z",
-  phase: "up",
-  namespaces: [],
-  processes: [],
-};
+const state = labState();
 
 describe("lab status", () => {
   it.each([
