@@ -106,6 +106,30 @@ function sweep(stateDir: string, prefix: string): void {
   deleteNamespacesSync(namespacesWithPrefix(prefix));
 }
 
+/**
+ * A prefix (`ilb-cb<pid><tag>-`) and a fresh state directory for the lab of one describe block:
+ * after its tests (or at exit, if the run dies) the lab is stopped, swept and the directory removed.
+ */
+function labUnderTest(tag: string, stateDirPrefix: string): { prefix: string; stateDir: string } {
+  const prefix = `ilb-cb${String(process.pid % 100_000)}${tag}-`;
+  const stateDir = mkdtempSync(join(tmpdir(), stateDirPrefix));
+  const unregister = onExitCleanup(() => {
+    sweep(stateDir, prefix);
+  });
+  afterAll(async () => {
+    await Lab.attach(stateDir)?.stop();
+    sweep(stateDir, prefix);
+    rmSync(stateDir, { recursive: true, force: true });
+    unregister();
+  });
+  return { prefix, stateDir };
+}
+
+/** curl from the client namespace behind the router; -g: IPv6 URLs carry brackets, not globs. */
+function curlFromClient(prefix: string, url: string): string {
+  return sh(["ip", "netns", "exec", `${prefix}client`, "curl", "-sS", "-g", "--max-time", "5", url]).trim();
+}
+
 const lab = labPrereqs();
 // BIRD and FRR (bgpSupport also asks for ExaBGP: scripts/setup.sh installs the three together).
 const daemons = lab.skip ? lab : bgpPrereqs();
@@ -115,17 +139,7 @@ const NAME = "ironlb lab up --mode bgp | status | down (separate invocations)";
 describe.skipIf(lab.skip || daemons.skip)(
   skipReason === "" ? NAME : `${NAME} (skipped: ${skipReason})`,
   () => {
-    const prefix = `ilb-cb${String(process.pid % 100_000)}-`;
-    const stateDir = mkdtempSync(join(tmpdir(), "ironlb-lab-bgp-cli-"));
-    const unregister = onExitCleanup(() => {
-      sweep(stateDir, prefix);
-    });
-    afterAll(async () => {
-      await Lab.attach(stateDir)?.stop();
-      sweep(stateDir, prefix);
-      rmSync(stateDir, { recursive: true, force: true });
-      unregister();
-    });
+    const { prefix, stateDir } = labUnderTest("", "ironlb-lab-bgp-cli-");
 
     it("refuses an unknown mode, and --router without --mode bgp", () => {
       const refused = ironlb(["lab", "up", "--mode", "vrrp", "--state-dir", stateDir, "--prefix", prefix]);
@@ -144,17 +158,7 @@ describe.each([
   { kind: "frr", tag: "f", name: "FRR", processes: ["router-bgpd", "router-zebra"] },
 ] as const)("lab up --mode bgp --router $kind", ({ kind, tag, name, processes }) => {
   if (lab.skip || daemons.skip) return;
-  const prefix = `ilb-cb${String(process.pid % 100_000)}${tag}-`;
-  const stateDir = mkdtempSync(join(tmpdir(), `ironlb-lab-bgp-cli-${kind}-`));
-  const unregister = onExitCleanup(() => {
-    sweep(stateDir, prefix);
-  });
-  afterAll(async () => {
-    await Lab.attach(stateDir)?.stop();
-    sweep(stateDir, prefix);
-    rmSync(stateDir, { recursive: true, force: true });
-    unregister();
-  });
+  const { prefix, stateDir } = labUnderTest(tag, `ironlb-lab-bgp-cli-${kind}-`);
 
   it("up: the router has an ECMP route over the 3 nodes per VIP, the client reaches it; status; down leaves nothing", () => {
     const started = Date.now();
@@ -189,34 +193,11 @@ describe.each([
     // The client behind the router: every flow lands on some node's backend; flows spread.
     const answers = new Set<string>();
     for (let i = 0; i < 12; i++) {
-      answers.add(
-        sh([
-          "ip",
-          "netns",
-          "exec",
-          `${prefix}client`,
-          "curl",
-          "-sS",
-          "--max-time",
-          "5",
-          "http://198.51.100.10/",
-        ]).trim(),
-      );
+      answers.add(curlFromClient(prefix, "http://198.51.100.10/"));
     }
     for (const answer of answers) expect(["ilb-node1", "ilb-node2", "ilb-node3"]).toContain(answer);
     expect(answers.size).toBeGreaterThan(1);
-    const v6 = sh([
-      "ip",
-      "netns",
-      "exec",
-      `${prefix}client`,
-      "curl",
-      "-sS",
-      "-g",
-      "--max-time",
-      "5",
-      "http://[2001:db8:100::10]/",
-    ]).trim();
+    const v6 = curlFromClient(prefix, "http://[2001:db8:100::10]/");
     expect(["ilb-node1", "ilb-node2", "ilb-node3"]).toContain(v6);
 
     const status = ironlb(["lab", "status", "--state-dir", stateDir]);
