@@ -88,6 +88,12 @@ export interface PeerSessionStatus {
   readonly state: SessionState;
   /** Clock time of the last state change. */
   readonly sinceMs: number;
+  /**
+   * Clock time the session last entered or left Established (its creation, if neither since):
+   * how long it has been up, or down — a session that keeps retrying alternates between Connect
+   * and Active, so the last state change alone would always look recent.
+   */
+  readonly phaseSinceMs: number;
   readonly negotiated?: {
     readonly peerAs: number;
     readonly peerRouterId: number;
@@ -164,6 +170,7 @@ interface Entry {
   readonly restarting: boolean;
   state: SessionState;
   sinceMs: number;
+  phaseSinceMs: number;
   lastDown?: { kind: string; detail: string; atMs: number };
   desiredPrefixes: number;
   bfd?: { readonly key: string; readonly handle: BfdHandle } | undefined;
@@ -196,6 +203,9 @@ export function combineSessionObservers(
   return {
     stateChanged: (from, to) => {
       each((o) => o.stateChanged?.(from, to));
+    },
+    connectFailed: (failure) => {
+      each((o) => o.connectFailed?.(failure));
     },
     established: (n) => {
       each((o) => o.established?.(n));
@@ -318,9 +328,11 @@ export class BgpManager {
     const restarting =
       spec.session.gracefulRestart !== undefined && this.clock.now() < this.restartWindowEndMs;
     const own: SessionObserver = {
-      stateChanged: (_from, to) => {
+      stateChanged: (from, to) => {
+        const now = this.clock.now();
         entry.state = to;
-        entry.sinceMs = this.clock.now();
+        entry.sinceMs = now;
+        if ((from === "Established") !== (to === "Established")) entry.phaseSinceMs = now;
       },
       established: () => {
         if (spec.session.gracefulRestart !== undefined) this.marker.markRunning();
@@ -349,6 +361,7 @@ export class BgpManager {
       restarting,
       state: session.state,
       sinceMs: this.clock.now(),
+      phaseSinceMs: this.clock.now(),
       desiredPrefixes: 0,
     };
     this.entries.set(spec.name, entry);
@@ -373,6 +386,7 @@ export class BgpManager {
       port: e.spec.endpoint.port,
       state: e.state,
       sinceMs: e.sinceMs,
+      phaseSinceMs: e.phaseSinceMs,
       ...(n === undefined
         ? {}
         : {

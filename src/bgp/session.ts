@@ -57,9 +57,24 @@ export interface NextHops {
   readonly ipv6LinkLocal?: IPAddr;
 }
 
+/** A TCP connection to the peer that could not be opened (no BGP message tells of it). */
+export interface ConnectFailure {
+  /** The system error code (ECONNREFUSED, EHOSTUNREACH, ETIMEDOUT…), when known. */
+  readonly code?: string;
+  /** What went wrong, as the dialer said it, e.g. "connect ECONNREFUSED 192.0.2.1:179". */
+  readonly message: string;
+  /** How long the attempt ran before it failed or was given up. */
+  readonly afterMs: number;
+}
+
 /** Callbacks for status, metrics and logs; all optional. Exceptions they throw go to observerError. */
 export interface SessionObserver {
   stateChanged?(from: SessionState, to: SessionState): void;
+  /**
+   * A connection attempt failed, or was given up when the connect-retry timer fired first (a
+   * peer that drops our SYNs, as one with another TCP-MD5 password does, answers nothing).
+   */
+  connectFailed?(failure: ConnectFailure): void;
   established?(negotiated: Negotiated): void;
   down?(reason: DownReason): void;
   messageSent?(message: BgpMessage): void;
@@ -97,6 +112,8 @@ interface Runner {
   framer: MessageFramer;
   readonly timers: Map<TimerName, TimerHandle>;
   dial: AbortController | undefined;
+  /** Clock time the pending dial started. */
+  dialStartedMs: number;
   discarded: boolean;
 }
 
@@ -117,12 +134,26 @@ function newRunner(fsm: FsmState): Runner {
     framer: new MessageFramer(),
     timers: new Map(),
     dial: undefined,
+    dialStartedMs: 0,
     discarded: false,
   };
 }
 
 function familyOfPrefix(p: CIDR): AfiSafi {
   return p.family === "IPv4" ? IPV4_UNICAST : IPV6_UNICAST;
+}
+
+/** The error a dialer rejected with, as a ConnectFailure (timeouts worded the same for every dialer). */
+export function connectFailureOf(error: unknown, afterMs: number): ConnectFailure {
+  const raw = (error as { code?: unknown } | null)?.code;
+  const code = typeof raw === "string" ? raw : undefined;
+  if (code === "ETIMEDOUT") return { code, message: timedOutMessage(afterMs), afterMs };
+  const message = error instanceof Error ? error.message : String(error);
+  return { ...(code === undefined ? {} : { code }), message, afterMs };
+}
+
+function timedOutMessage(afterMs: number): string {
+  return `connect timed out after ${String(Math.round(afterMs / 100) / 10)} s`;
 }
 
 /** Our address on a connection as an IPAddr (IPv4-mapped IPv6 is unwrapped). */
@@ -256,8 +287,21 @@ export class BgpSession {
 
   private process(runner: Runner, event: FsmEvent): void {
     if (runner.discarded) return;
+    // The retry timer firing in Connect abandons the attempt still pending: it timed out.
+    const abandonedDialMs =
+      event.type === "ConnectRetryTimerExpires" && runner.dial !== undefined
+        ? this.opts.clock.now() - runner.dialStartedMs
+        : undefined;
     const result = step(this.ctx, runner.fsm, event);
     runner.fsm = result.state;
+    if (abandonedDialMs !== undefined && result.actions.some((a) => a.type === "dropConnection")) {
+      const failure = {
+        code: "ETIMEDOUT",
+        message: timedOutMessage(abandonedDialMs),
+        afterMs: abandonedDialMs,
+      };
+      this.notify((o) => o.connectFailed?.(failure));
+    }
     for (const action of result.actions) this.perform(runner, action);
     this.resolveConnections();
     const now = this.primary.fsm.state;
@@ -385,6 +429,7 @@ export class BgpSession {
     this.abortDial(runner);
     const attempt = new AbortController();
     runner.dial = attempt;
+    runner.dialStartedMs = this.opts.clock.now();
     const current = (): boolean => !attempt.signal.aborted && runner.dial === attempt && !runner.discarded;
     dialer.connect(attempt.signal).then(
       (conn) => {
@@ -395,9 +440,12 @@ export class BgpSession {
         runner.dial = undefined;
         this.attach(runner, conn, "local");
       },
-      () => {
+      (error: unknown) => {
         if (!current()) return;
         runner.dial = undefined;
+        // Reported before the event, so the state change that follows finds the error recorded.
+        const failure = connectFailureOf(error, this.opts.clock.now() - runner.dialStartedMs);
+        this.notify((o) => o.connectFailed?.(failure));
         this.enqueue(runner, { type: "TcpConnectionFails" });
       },
     );

@@ -10,6 +10,8 @@ import type { AnnouncementSnapshot } from "../announce/snapshot.js";
 import { describeDiag } from "../bfd/packet.js";
 import { describeNotification } from "../bgp/codec/constants.js";
 import type { BgpMessage } from "../bgp/codec/message.js";
+import type { PeerEndpoint } from "../bgp/peerDialer.js";
+import type { ConnectFailure } from "../bgp/session.js";
 import type {
   BgpManager,
   DesiredPeer,
@@ -133,9 +135,10 @@ export class BgpSpeaker {
 }
 
 /**
- * The last error of each session, for its BGPSessionState: why it last left Established, or the
- * last NOTIFICATION sent or received, which also explains a session that never got there (a bad
- * peer AS, a refused OPEN). A connection that cannot be opened sends no message and is not seen.
+ * The last error of each session, for its BGPSessionState: why it last left Established, the last
+ * NOTIFICATION sent or received, which also explains a session that never got there (a bad peer
+ * AS, a refused OPEN), or the last TCP connection that could not be opened (refused, unreachable,
+ * timed out).
  */
 export class SessionErrors {
   private readonly last = new Map<string, string>();
@@ -162,6 +165,9 @@ export class SessionErrors {
           const detail = n === undefined ? "" : ` (${describeNotification(n.code, n.subcode)})`;
           this.set(spec.name, `${reason.kind}: ${reason.detail}${detail}`);
         },
+        connectFailed: (failure) => {
+          this.set(spec.name, describeConnectFailure(spec.endpoint, failure));
+        },
       }),
       // A removed or changed peer starts afresh.
       removed: (spec) => {
@@ -175,17 +181,52 @@ export class SessionErrors {
   }
 }
 
+/**
+ * A failed connect as the status shows it. A timeout gets the peer and the likely causes: no
+ * reply at all is what a peer with another TCP-MD5 password (or a firewall dropping SYNs) gives.
+ */
+export function describeConnectFailure(
+  endpoint: Pick<PeerEndpoint, "address" | "port" | "password">,
+  failure: ConnectFailure,
+): string {
+  if (failure.code === "ETIMEDOUT") {
+    const address = formatIP(endpoint.address);
+    const peer =
+      endpoint.address.family === "IPv6"
+        ? `[${address}]:${String(endpoint.port)}`
+        : `${address}:${String(endpoint.port)}`;
+    const hint =
+      endpoint.password === undefined
+        ? "nothing answers: the peer is down, or a firewall drops TCP port " + String(endpoint.port)
+        : "a TCP-MD5 password mismatch looks like this";
+    return `${failure.message.replace(/^connect /, `connect to ${peer} `)} (${hint})`;
+  }
+  const { code, message } = failure;
+  return code === undefined || message.includes(code) ? message : `${message} (${code})`;
+}
+
 /** Session events as log lines (never the password: the spec's endpoint is not logged). */
 export function bgpLogObserver(logger: Logger): ManagerObserver {
   return {
     forPeer(spec) {
       const peer = { peer: spec.name, address: formatIP(spec.endpoint.address) };
       let lastSkipped = "";
+      let lastConnectError = "";
       return {
+        connectFailed: (failure) => {
+          // Retried every few seconds: a warning when the reason changes, the rest at debug.
+          const text = describeConnectFailure(spec.endpoint, failure);
+          const fields = { ...peer, code: failure.code, error: text };
+          const message = "cannot open the TCP connection to the BGP peer";
+          if (text === lastConnectError) logger.debug(fields, message);
+          else logger.warn(fields, message);
+          lastConnectError = text;
+        },
         stateChanged: (from, to) => {
           logger.debug({ ...peer, from, to }, "BGP session state changed");
         },
         established: (n) => {
+          lastConnectError = "";
           logger.info(
             {
               ...peer,

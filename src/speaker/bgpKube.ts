@@ -88,6 +88,10 @@ export class SpeakerBgp {
             stateChanged: () => {
               this.statusChanged();
             },
+            // A timed-out attempt leaves the state as it was, but lastError changes.
+            connectFailed: () => {
+              this.statusChanged();
+            },
           }),
           // BGPSessionState carries the BFD state too.
           bfdStateChanged: () => {

@@ -1,7 +1,7 @@
 /**
  * BGP status objects of one node (pure): a BGPSessionState per session (peer, FSM state, BFD
- * state and profile, why it last went down, prefixes the peer has from us) and a ServiceBGPStatus per Service the node advertises to at
- * least one Established peer (which peers). Both live in the IronLB namespace, labelled with the
+ * state and profile, its last error, since when it has been up or down, prefixes the peer has
+ * from us) and a ServiceBGPStatus per Service the node advertises to at least one Established peer (which peers). Both live in the IronLB namespace, labelled with the
  * node so each speaker lists only its own (statusObjects.ts).
  */
 import type { BGPNodePlan } from "../announce/bgp.js";
@@ -48,6 +48,7 @@ export function desiredSessionStates(status: BgpNodeStatus): DesiredObject<BGPSe
       bfdStatus: s.bfdState ?? "N/A",
       ...(s.bfdProfile === undefined ? {} : { bfdProfile: s.bfdProfile }),
       ...lastErrorOf(s),
+      stateSince: new Date(s.phaseSinceMs).toISOString(),
       advertisedPrefixes: s.advertisedPrefixes,
       prefixes: s.prefixes.slice(0, MAX_LISTED_PREFIXES),
     },

@@ -49,7 +49,14 @@ export const BGPSessionStateStatusSchema = Type.Object(
     lastError: Type.Optional(
       Type.String({
         description:
-          "The session's last error, kept after it recovers: why it last left Established, or the last NOTIFICATION sent or received (which also explains a session that never got there), e.g. NOTIFICATION received: OPEN Message Error / Bad Peer As.",
+          "The session's last error, kept after it recovers: why it last left Established, or the last NOTIFICATION sent or received (which also explains a session that never got there), or the last TCP connection that could not be opened, e.g. NOTIFICATION received: OPEN Message Error / Bad Peer As, or connect ECONNREFUSED 192.0.2.1:179.",
+      }),
+    ),
+    stateSince: Type.Optional(
+      Type.String({
+        format: "date-time",
+        description:
+          "When the session last became Established, or, when it is not Established, since when it has been out of Established (it alternates between Connect and Active while it retries) or since the speaker started it (RFC 3339).",
       }),
     ),
     advertisedPrefixes: Type.Optional(

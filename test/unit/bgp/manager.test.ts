@@ -325,3 +325,46 @@ describe("BgpManager", () => {
     expect(after).toMatch(/ironlb_bgp_notifications_sent_total\{peer="192.0.2.1",code="6",subcode="3"\} 1/);
   });
 });
+
+describe("BgpManager: failed connects and how long a session has been up or down", () => {
+  it("reports each failed connect to the peer's observer; phaseSinceMs moves only across Established", async () => {
+    const clock = new FakeClock();
+    const net = new MemoryNetwork(clock);
+    const failures: string[] = [];
+    const manager = new BgpManager({
+      clock: clock.scope(),
+      random: () => 0,
+      dialerFor: (endpoint) => net.dialer(NODE, formatIP(endpoint.address)),
+      observer: {
+        forPeer: (peer) => ({ connectFailed: (f) => failures.push(`${peer.name}: ${f.message}`) }),
+      },
+    });
+    cleanups.push(() => {
+      void manager.stop({ mode: "shutdown", flushTimeoutMs: 0 });
+    });
+    await clock.advance(5000);
+    manager.sync([{ spec: spec("r1", "192.0.2.1"), advertisements: [] }]);
+    await clock.advance(3500);
+    const down = manager.status()[0];
+    // Connect and Active alternate while it retries: the state changes, the phase does not.
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(failures)).toEqual(new Set(["r1: connection refused by 192.0.2.1"]));
+    expect(down?.state).toBe("Active");
+    expect(down?.sinceMs).toBeGreaterThan(5000);
+    expect(down?.phaseSinceMs).toBe(5000);
+
+    const r1 = router(clock, net, "192.0.2.1", 64500, 0xc0000201);
+    await clock.advance(10_000); // the next attempt
+    const up = manager.status()[0];
+    expect(r1.session.state).toBe("Established");
+    expect([up?.state, up?.phaseSinceMs]).toEqual(["Established", up?.sinceMs]);
+    expect(up?.phaseSinceMs).toBeGreaterThan(8500);
+    expect(failures.length).toBeLessThan(6);
+
+    r1.session.stop();
+    await clock.advance(100);
+    const again = manager.status()[0];
+    expect(again?.state).not.toBe("Established");
+    expect(again?.phaseSinceMs).toBeGreaterThan(up?.phaseSinceMs ?? Infinity);
+  });
+});

@@ -4,9 +4,9 @@ import { SecretValue } from "../../../src/api/secret.js";
 import type { Advertisement, AdjRibOut } from "../../../src/bgp/adjRibOut.js";
 import type { BgpMessage } from "../../../src/bgp/codec/message.js";
 import type { DesiredPeer, PeerSessionStatus, PeerSpec, StopOptions } from "../../../src/bgp/manager.js";
-import type { SessionObserver } from "../../../src/bgp/session.js";
+import type { ConnectFailure, SessionObserver } from "../../../src/bgp/session.js";
 import { formatCIDR, formatIP, parseIP } from "../../../src/net/ip.js";
-import { BgpSpeaker, SessionErrors } from "../../../src/speaker/bgp.js";
+import { BgpSpeaker, describeConnectFailure, SessionErrors } from "../../../src/speaker/bgp.js";
 import { parseObjects, staticState, StaticSourceError } from "../../../src/speaker/bgpStatic.js";
 import {
   connectBackoffFor,
@@ -236,6 +236,7 @@ class RecordingManager {
       port: d.spec.endpoint.port,
       state: "Established",
       sinceMs: 0,
+      phaseSinceMs: 0,
       advertisedPrefixes: d.advertisements.length,
       desiredPrefixes: d.advertisements.length,
       restarting: false,
@@ -378,7 +379,9 @@ describe("BgpSpeaker", () => {
 });
 
 describe("SessionErrors", () => {
-  const spec = (name: string): PeerSpec => ({ name }) as PeerSpec;
+  const spec = (name: string): PeerSpec =>
+    ({ name, endpoint: { address: parseIP("192.0.2.1"), port: 179, connectTimeoutMs: 30_000 } }) as PeerSpec;
+  const refused = { code: "ECONNREFUSED", message: "connect ECONNREFUSED 192.0.2.1:179", afterMs: 1 };
   const notification = (code: number, subcode: number): BgpMessage => ({
     type: "notification",
     code,
@@ -420,6 +423,29 @@ describe("SessionErrors", () => {
       ],
       want: "notificationReceived: the peer closed the session (Cease / Administrative Shutdown)",
     },
+    {
+      description: "a refused connection: the dialer's message",
+      events: [(o) => o.connectFailed?.(refused)],
+      want: "connect ECONNREFUSED 192.0.2.1:179",
+    },
+    {
+      description: "a connect that timed out, without a password: the peer and the likely cause",
+      events: [
+        (o) =>
+          o.connectFailed?.({ code: "ETIMEDOUT", message: "connect timed out after 30 s", afterMs: 30_000 }),
+      ],
+      want: "connect to 192.0.2.1:179 timed out after 30 s (nothing answers: the peer is down, or a firewall drops TCP port 179)",
+    },
+    {
+      description: "a NOTIFICATION after failed connects replaces their error",
+      events: [(o) => o.connectFailed?.(refused), (o) => o.messageReceived?.(notification(2, 2))],
+      want: "NOTIFICATION received: OPEN Message Error / Bad Peer As",
+    },
+    {
+      description: "a failed connect after a NOTIFICATION replaces it",
+      events: [(o) => o.messageReceived?.(notification(2, 2)), (o) => o.connectFailed?.(refused)],
+      want: "connect ECONNREFUSED 192.0.2.1:179",
+    },
   ];
   it.each(cases)("$description", ({ events, want }) => {
     const errors = new SessionErrors();
@@ -448,6 +474,52 @@ describe("SessionErrors", () => {
     ]);
     observer.removed?.(spec("router"));
     expect(errors.get("router")).toBeUndefined();
+  });
+});
+
+describe("describeConnectFailure", () => {
+  const v4 = { address: parseIP("192.0.2.1"), port: 179 };
+  const v6 = { address: parseIP("2001:db8:1::1"), port: 1179 };
+  const md5 = { ...v4, password: new SecretValue("s3cret") };
+  const cases: {
+    description: string;
+    endpoint: Parameters<typeof describeConnectFailure>[0];
+    failure: ConnectFailure;
+    want: string;
+  }[] = [
+    {
+      description: "a message naming its code is kept as it is",
+      endpoint: v4,
+      failure: { code: "EHOSTUNREACH", message: "connect EHOSTUNREACH 192.0.2.1:179", afterMs: 3000 },
+      want: "connect EHOSTUNREACH 192.0.2.1:179",
+    },
+    {
+      description: "a message without its code gets it appended",
+      endpoint: v4,
+      failure: { code: "ECONNRESET", message: "socket hang up", afterMs: 5 },
+      want: "socket hang up (ECONNRESET)",
+    },
+    {
+      description: "no code: the message alone",
+      endpoint: v4,
+      failure: { message: "connect aborted by the dialer", afterMs: 5 },
+      want: "connect aborted by the dialer",
+    },
+    {
+      description: "a timeout with a TCP-MD5 password points at the password",
+      endpoint: md5,
+      failure: { code: "ETIMEDOUT", message: "connect timed out after 30 s", afterMs: 30_000 },
+      want: "connect to 192.0.2.1:179 timed out after 30 s (a TCP-MD5 password mismatch looks like this)",
+    },
+    {
+      description: "an IPv6 peer is bracketed, with its port",
+      endpoint: v6,
+      failure: { code: "ETIMEDOUT", message: "connect timed out after 2 s", afterMs: 2000 },
+      want: "connect to [2001:db8:1::1]:1179 timed out after 2 s (nothing answers: the peer is down, or a firewall drops TCP port 1179)",
+    },
+  ];
+  it.each(cases)("$description", ({ endpoint, failure, want }) => {
+    expect(describeConnectFailure(endpoint, failure)).toBe(want);
   });
 });
 

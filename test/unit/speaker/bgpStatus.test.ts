@@ -16,6 +16,7 @@ function session(name: string, state: BgpSessionView["state"], prefixes: string[
     port: 179,
     state,
     sinceMs: 0,
+    phaseSinceMs: Date.parse(name === "v4" ? "2026-11-22T23:00:00Z" : "2026-11-22T23:05:30.250Z"),
     advertisedPrefixes: prefixes.length,
     desiredPrefixes: prefixes.length,
     restarting: false,
@@ -62,13 +63,14 @@ describe("BGP status objects", () => {
         peerName: "v4",
         bgpStatus: "Established",
         bfdStatus: "N/A",
+        stateSince: "2026-11-22T23:00:00.000Z",
         advertisedPrefixes: 1,
         prefixes: ["198.51.100.7/32"],
       },
     });
-    expect(states.map((s) => [s.name, s.status.bgpStatus])).toEqual([
-      ["v4.node-a", "Established"],
-      ["v6.node-a", "Active"],
+    expect(states.map((s) => [s.name, s.status.bgpStatus, s.status.stateSince])).toEqual([
+      ["v4.node-a", "Established", "2026-11-22T23:00:00.000Z"],
+      ["v6.node-a", "Active", "2026-11-22T23:05:30.250Z"],
     ]);
   });
 
