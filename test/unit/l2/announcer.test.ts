@@ -642,10 +642,16 @@ describe("Announcer: takeover repeats end the moment the address stops being our
 });
 
 describe("Announcer: another host claiming one of our addresses", () => {
+  /** An announcer (one send per takeover) that announces `vip` on eth0 and has finished its takeover. */
+  async function announcingAfterTakeover(vip: IPAddr) {
+    const parts = setup([0]);
+    parts.announcer.apply([on(eth0, vip)]);
+    await parts.clock.advance(5000);
+    return parts;
+  }
+
   it("re-announces at once, and after the hold-off for a claim during it (IPv4)", async () => {
-    const { io, announcer, clock, metrics } = setup([0]);
-    announcer.apply([on(eth0, VIP4)]);
-    await clock.advance(5000);
+    const { io, clock, metrics } = await announcingAfterTakeover(VIP4);
     const port = io.openArpPort("eth0");
     port.sent.length = 0;
     port.callbacks.onReceive([{ data: foreignGratuitousArp(VIP4) }]);
@@ -665,9 +671,7 @@ describe("Announcer: another host claiming one of our addresses", () => {
   });
 
   it("re-announces an IPv6 address claimed by another host's advertisement, which is never answered", async () => {
-    const { io, announcer, clock, metrics } = setup([0]);
-    announcer.apply([on(eth0, VIP6)]);
-    await clock.advance(5000);
+    const { io, clock, metrics } = await announcingAfterTakeover(VIP6);
     const port = io.openNdpPort("eth0");
     port.sent.length = 0;
     port.callbacks.onReceive([foreignAdvertisement(VIP6)]);
@@ -683,9 +687,7 @@ describe("Announcer: another host claiming one of our addresses", () => {
   });
 
   it("does not defend an address that stopped being ours before the defence was due", async () => {
-    const { io, announcer, clock } = setup([0]);
-    announcer.apply([on(eth0, VIP4)]);
-    await clock.advance(5000);
+    const { io, announcer, clock } = await announcingAfterTakeover(VIP4);
     const port = io.openArpPort("eth0");
     port.callbacks.onReceive([{ data: foreignGratuitousArp(VIP4) }]);
     await clock.advance(0);
@@ -698,9 +700,7 @@ describe("Announcer: another host claiming one of our addresses", () => {
   });
 
   it("ignores claims for addresses it does not announce", async () => {
-    const { io, announcer, clock, metrics } = setup([0]);
-    announcer.apply([on(eth0, VIP4)]);
-    await clock.advance(5000);
+    const { io, clock, metrics } = await announcingAfterTakeover(VIP4);
     const port = io.openArpPort("eth0");
     port.sent.length = 0;
     port.callbacks.onReceive([{ data: foreignGratuitousArp(VIP4B) }]);
