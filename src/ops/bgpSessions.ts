@@ -1,7 +1,8 @@
 /**
  * BGP sessions as the speakers report them (one BGPSessionState per node and BGPPeer), for
- * `ironlb status` (a row per session) and `ironlb doctor` (a session that is not Established, a
- * BFD session that is not Up, a BFDProfile that does not exist). Pure: the objects come listed.
+ * `ironlb status` (a row per session) and `ironlb doctor` (a session that has not been Established
+ * for longer than a grace period, a BFD session that is not Up, a BFDProfile that does not exist).
+ * Pure: the objects come listed, the time comes in.
  */
 import type { CustomObject } from "../controller/objects.js";
 import type { Finding } from "./findings.js";
@@ -21,7 +22,15 @@ export interface BgpSessionRow {
   readonly bfdState: string;
   readonly bfdProfile: string | undefined;
   readonly lastError: string | undefined;
+  /** status.stateSince as written (RFC 3339), when present. */
+  readonly stateSince: string | undefined;
 }
+
+/**
+ * A session out of Established for less than this is still connecting (a speaker that has just
+ * started, a peer that has just been added), not a problem: doctor reports it as info.
+ */
+export const BGP_SESSION_GRACE_SECONDS = 60;
 
 const ESTABLISHED = "Established";
 const NO_BFD = "N/A";
@@ -45,6 +54,7 @@ export function bgpSessionRows(objects: readonly CustomObject[]): BgpSessionRow[
       bfdState: text(s["bfdStatus"]) ?? NO_BFD,
       bfdProfile: text(s["bfdProfile"]),
       lastError: text(s["lastError"]),
+      stateSince: text(s["stateSince"]),
     };
   });
   return rows.sort((a, b) => a.node.localeCompare(b.node) || a.peer.localeCompare(b.peer));
@@ -67,6 +77,7 @@ function sessionEvidence(row: BgpSessionRow, fields: readonly (keyof BgpSessionR
     bfdState: "bfdStatus",
     bfdProfile: "bfdProfile",
     lastError: "lastError",
+    stateSince: "stateSince",
     advertisedPrefixes: "advertisedPrefixes",
   };
   return fields.flatMap((f) => {
@@ -76,16 +87,56 @@ function sessionEvidence(row: BgpSessionRow, fields: readonly (keyof BgpSessionR
   });
 }
 
-function notEstablished(row: BgpSessionRow): Finding {
+/** "45 s", "1 min 5 s", "12 min", "3 h 5 min", "2 d 4 h": how long, to the unit that matters. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${String(s)} s`;
+  const min = Math.floor(s / 60);
+  // Seconds still matter near the grace period; past ten minutes they are noise.
+  if (min < 10 && s % 60 !== 0) return `${String(min)} min ${String(s % 60)} s`;
+  if (min < 60) return `${String(min)} min`;
+  const h = Math.floor(min / 60);
+  if (h < 24) return min % 60 === 0 ? `${String(h)} h` : `${String(h)} h ${String(min % 60)} min`;
+  const d = Math.floor(h / 24);
+  return h % 24 === 0 ? `${String(d)} d` : `${String(d)} d ${String(h % 24)} h`;
+}
+
+/**
+ * How long the session has been out of Established at `now`; undefined when the speaker did not
+ * say (an older speaker, or a value that is not a time). A time ahead of `now` (clock skew between
+ * the node and this machine) counts as just now.
+ */
+export function outOfEstablishedMs(row: BgpSessionRow, now: number): number | undefined {
+  if (row.stateSince === undefined) return undefined;
+  const since = Date.parse(row.stateSince);
+  return Number.isNaN(since) ? undefined : Math.max(0, now - since);
+}
+
+function notEstablished(row: BgpSessionRow, downMs: number | undefined): Finding {
+  const grace = `${String(BGP_SESSION_GRACE_SECONDS)} s`;
+  const how =
+    downMs === undefined
+      ? "not Established"
+      : `not Established for ${formatDuration(downMs)} (longer than the ${grace} grace period)`;
   return {
     severity: "error",
     code: "BGPSessionNotEstablished",
-    title: `BGP session of node ${row.node} with peer ${peerLabel(row)} is ${row.state}, not Established: the peer has none of this node's routes`,
-    evidence: sessionEvidence(row, ["state", "lastError", "advertisedPrefixes"]),
+    title: `BGP session of node ${row.node} with peer ${peerLabel(row)} is ${row.state}, ${how}: the peer has none of this node's routes`,
+    evidence: sessionEvidence(row, ["state", "stateSince", "lastError", "advertisedPrefixes"]),
     fix:
       "check that the router has this node's address as a neighbor with the BGPPeer's ASNs (myASN/peerASN), " +
       "the same password, and that TCP port 179 (or peerPort) is reachable from the node; " +
       "the speaker's log on that node (component bgp) names each failure",
+  };
+}
+
+function stillConnecting(row: BgpSessionRow, downMs: number): Finding {
+  return {
+    severity: "info",
+    code: "BGPSessionConnecting",
+    title: `BGP session of node ${row.node} with peer ${peerLabel(row)} is ${row.state} for ${formatDuration(downMs)}: still connecting (an error after ${String(BGP_SESSION_GRACE_SECONDS)} s out of Established)`,
+    evidence: sessionEvidence(row, ["state", "stateSince", "lastError"]),
+    fix: "none needed yet: a speaker that has just started or a peer that has just been added takes a few seconds; run ironlb doctor again in a minute",
   };
 }
 
@@ -116,12 +167,16 @@ function profileMissing(peer: string, profile: string, rows: readonly BgpSession
   };
 }
 
-/** Findings about the sessions the speakers report. */
-export function bgpSessionFindings(rows: readonly BgpSessionRow[]): Finding[] {
+/** Findings about the sessions the speakers report, at `now` (ms since the epoch). */
+export function bgpSessionFindings(rows: readonly BgpSessionRow[], now: number): Finding[] {
   const findings: Finding[] = [];
   const missing = new Map<string, { peer: string; profile: string; rows: BgpSessionRow[] }>();
   for (const row of rows) {
-    if (row.state !== ESTABLISHED) findings.push(notEstablished(row));
+    if (row.state !== ESTABLISHED) {
+      const downMs = outOfEstablishedMs(row, now);
+      const young = downMs !== undefined && downMs <= BGP_SESSION_GRACE_SECONDS * 1000;
+      findings.push(young ? stillConnecting(row, downMs) : notEstablished(row, downMs));
+    }
     const profile = row.bfdProfile;
     if (profile === undefined) continue;
     if (row.bfdState === NO_BFD) {

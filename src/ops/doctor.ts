@@ -62,7 +62,7 @@ export function buildDoctorReport(inputs: DoctorInputs, options: DoctorOptions):
   );
   findings.push(...kubeProxyFindings(inputs.kubeProxyConfigMap));
   findings.push(...webhookFindings(inputs.webhooks));
-  findings.push(...bgpSessionFindings(bgpSessionRows(inputs.bgpSessions)));
+  findings.push(...bgpSessionFindings(bgpSessionRows(inputs.bgpSessions), options.now));
   findings.push(...serviceFindings(inputs, model, { target: options.target }));
   const sorted = sortFindings(findings);
   return { findings: sorted, problems: sorted.filter(isProblem).length };

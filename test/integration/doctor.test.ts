@@ -446,7 +446,9 @@ describeWithPrereqs("ironlb doctor on a real API server", { controlPlane: true }
       expect(JSON.stringify(invalid)).toContain("IPAddressPool");
     });
 
-    test("BGP sessions as the speakers report them: not Established, BFD Down with a profile", async () => {
+    test("BGP sessions as the speakers report them: not Established, BFD Down with a profile, still connecting", async () => {
+      const ago = (seconds: number): string => new Date(Date.now() - seconds * 1000).toISOString();
+      const downSince = ago(600);
       const sessions: [string, Record<string, unknown>][] = [
         ["tor.node-a", { node: "node-a", peer: "192.0.2.1", peerName: "tor", bgpStatus: "Established" }],
         [
@@ -460,6 +462,18 @@ describeWithPrereqs("ironlb doctor on a real API server", { controlPlane: true }
             bfdProfile: "fast",
             advertisedPrefixes: 0,
             lastError: "holdTimerExpired: no message from the peer within the hold time",
+            stateSince: downSince,
+          },
+        ],
+        [
+          "tor.node-c",
+          {
+            node: "node-c",
+            peer: "192.0.2.1",
+            peerName: "tor",
+            bgpStatus: "Connect",
+            lastError: "connect ECONNREFUSED 192.0.2.1:179",
+            stateSince: ago(5),
           },
         ],
       ];
@@ -477,8 +491,21 @@ describeWithPrereqs("ironlb doctor on a real API server", { controlPlane: true }
       const { run, report } = await doctor();
       expect(run.code).toBe(1);
       const bgp = report.findings.filter((f) => /^(BGP|BFD)/.test(f.code));
-      expect(bgp.map((f) => f.code)).toEqual(["BGPSessionNotEstablished", "BFDSessionNotUp"]);
-      expect(bgp[0]?.title).toContain("node node-b with peer tor (192.0.2.1) is Active, not Established");
+      expect(bgp.map((f) => [f.severity, f.code])).toEqual([
+        ["error", "BGPSessionNotEstablished"],
+        ["warning", "BFDSessionNotUp"],
+        ["info", "BGPSessionConnecting"],
+      ]);
+      expect(bgp[0]?.title).toContain(
+        "node node-b with peer tor (192.0.2.1) is Active, not Established for 10 min (longer than the 60 s grace period)",
+      );
+      expect(bgp[0]?.evidence).toContain(`BGPSessionState ${NS}/tor.node-b status.stateSince: ${downSince}`);
+      expect(bgp[2]?.title).toMatch(
+        /node node-c with peer tor \(192\.0\.2\.1\) is Connect for \d+ s: still connecting/,
+      );
+      expect(bgp[2]?.evidence).toContain(
+        `BGPSessionState ${NS}/tor.node-c status.lastError: connect ECONNREFUSED 192.0.2.1:179`,
+      );
       expect(bgp[0]?.evidence).toContain(
         `BGPSessionState ${NS}/tor.node-b status.lastError: holdTimerExpired: no message from the peer within the hold time`,
       );

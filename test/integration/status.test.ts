@@ -235,6 +235,7 @@ describeWithPrereqs("ironlb status on a real API server", { controlPlane: true }
         bfdProfile: "fast",
         advertisedPrefixes: 2,
         prefixes: ["198.51.100.7/32", "198.51.100.8/32"],
+        stateSince: "2026-11-22T23:00:00.000Z",
       },
     );
     await createIronLB(
@@ -248,10 +249,18 @@ describeWithPrereqs("ironlb status on a real API server", { controlPlane: true }
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as StatusReport;
     expect(
-      report.bgpSessions.map((b) => [b.node, b.peer, b.address, b.state, b.advertisedPrefixes, b.bfdState]),
+      report.bgpSessions.map((b) => [
+        b.node,
+        b.peer,
+        b.address,
+        b.state,
+        b.advertisedPrefixes,
+        b.bfdState,
+        b.stateSince,
+      ]),
     ).toEqual([
-      [nodeName, "backup", "2001:db8:1::1", "Active", 0, "N/A"],
-      [nodeName, "tor", "192.0.2.1", "Established", 2, "Up"],
+      [nodeName, "backup", "2001:db8:1::1", "Active", 0, "N/A", undefined],
+      [nodeName, "tor", "192.0.2.1", "Established", 2, "Up", "2026-11-22T23:00:00.000Z"],
     ]);
     const table = (await runCli(args())).stdout;
     expect(table).toContain("BGP SESSIONS");

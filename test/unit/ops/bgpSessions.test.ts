@@ -1,5 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { bfdCell, bgpSessionFindings, bgpSessionRows, peerLabel } from "../../../src/ops/bgpSessions.js";
+import {
+  BGP_SESSION_GRACE_SECONDS,
+  bfdCell,
+  bgpSessionFindings,
+  bgpSessionRows,
+  formatDuration,
+  peerLabel,
+} from "../../../src/ops/bgpSessions.js";
 import { buildDoctorReport } from "../../../src/ops/doctor.js";
 import { buildClusterModel } from "../../../src/ops/cluster.js";
 import { buildStatusReport, renderStatusTable } from "../../../src/ops/status.js";
@@ -171,7 +178,7 @@ describe("BGP session findings", () => {
     },
   ];
   test.each(cases)("$description", ({ status, want }) => {
-    const findings = bgpSessionFindings(bgpSessionRows([bgpSession("n1", "tor-a", status)]));
+    const findings = bgpSessionFindings(bgpSessionRows([bgpSession("n1", "tor-a", status)]), NOW);
     expect(findings.map((f) => [f.severity, f.code])).toEqual(want.map((w) => [w.severity, w.code]));
     findings.forEach((f, i) => {
       const w = want[i];
@@ -189,12 +196,95 @@ describe("BGP session findings", () => {
       bgpSession("n1", "tor-a", { bfdProfile: "gone" }),
       bgpSession("n2", "tor-a", { bfdProfile: "gone" }),
     ]);
-    const findings = bgpSessionFindings(rows);
+    const findings = bgpSessionFindings(rows, NOW);
     expect(findings.map((f) => f.code)).toEqual(["BFDProfileMissing"]);
     expect(findings[0]?.evidence.filter((e) => e.endsWith("bfdProfile: gone"))).toEqual([
       `BGPSessionState ${NS}/tor-a.n1 status.bfdProfile: gone`,
       `BGPSessionState ${NS}/tor-a.n2 status.bfdProfile: gone`,
     ]);
+  });
+});
+
+describe("a session out of Established: still connecting, or an error after the grace period", () => {
+  const ago = (seconds: number): string => new Date(NOW - seconds * 1000).toISOString();
+  const cases: {
+    description: string;
+    status: Record<string, unknown>;
+    want: { severity: string; code: string; title: RegExp } | undefined;
+  }[] = [
+    {
+      description: "Connect for 5 s (a speaker that has just started): info, still connecting",
+      status: { bgpStatus: "Connect", stateSince: ago(5) },
+      want: { severity: "info", code: "BGPSessionConnecting", title: /is Connect for 5 s: still connecting/ },
+    },
+    {
+      description: "Active for exactly the grace period: still info",
+      status: { bgpStatus: "Active", stateSince: ago(BGP_SESSION_GRACE_SECONDS) },
+      want: {
+        severity: "info",
+        code: "BGPSessionConnecting",
+        title: /is Active for 1 min: still connecting/,
+      },
+    },
+    {
+      description: "Active for 61 s: an error that names the time and the grace period",
+      status: { bgpStatus: "Active", stateSince: ago(61) },
+      want: {
+        severity: "error",
+        code: "BGPSessionNotEstablished",
+        title: /is Active, not Established for 1 min 1 s \(longer than the 60 s grace period\)/,
+      },
+    },
+    {
+      description: "OpenSent for two days: an error",
+      status: { bgpStatus: "OpenSent", stateSince: ago(2 * 86_400 + 3 * 3600) },
+      want: { severity: "error", code: "BGPSessionNotEstablished", title: /not Established for 2 d 3 h / },
+    },
+    {
+      description: "no stateSince (an older speaker): an error, as before",
+      status: { bgpStatus: "Connect" },
+      want: { severity: "error", code: "BGPSessionNotEstablished", title: /is Connect, not Established: / },
+    },
+    {
+      description: "a stateSince that is not a time: an error without a duration",
+      status: { bgpStatus: "Connect", stateSince: "yesterday" },
+      want: { severity: "error", code: "BGPSessionNotEstablished", title: /is Connect, not Established: / },
+    },
+    {
+      description: "a stateSince ahead of this machine's clock (skew): just now, info",
+      status: { bgpStatus: "Connect", stateSince: ago(-30) },
+      want: { severity: "info", code: "BGPSessionConnecting", title: /for 0 s: still connecting/ },
+    },
+    {
+      description: "Established for a second: nothing (the grace period is for sessions that are down)",
+      status: { bgpStatus: "Established", stateSince: ago(1) },
+      want: undefined,
+    },
+  ];
+  test.each(cases)("$description", ({ status, want }) => {
+    const findings = bgpSessionFindings(bgpSessionRows([bgpSession("n1", "tor-a", status)]), NOW);
+    expect(findings.map((f) => [f.severity, f.code])).toEqual(
+      want === undefined ? [] : [[want.severity, want.code]],
+    );
+    if (want === undefined) return;
+    expect(findings[0]?.title).toMatch(want.title);
+    const since = status["stateSince"];
+    if (typeof since === "string")
+      expect(findings[0]?.evidence).toContain(`BGPSessionState ${NS}/tor-a.n1 status.stateSince: ${since}`);
+  });
+
+  const durations: { description: string; ms: number; want: string }[] = [
+    { description: "under a minute", ms: 59_999, want: "59 s" },
+    { description: "a whole minute", ms: 60_000, want: "1 min" },
+    { description: "minutes and seconds under ten minutes", ms: 9 * 60_000 + 59_000, want: "9 min 59 s" },
+    { description: "past ten minutes, no seconds", ms: 12 * 60_000 + 5000, want: "12 min" },
+    { description: "whole hours", ms: 3 * 3_600_000, want: "3 h" },
+    { description: "hours and minutes", ms: 3 * 3_600_000 + 5 * 60_000, want: "3 h 5 min" },
+    { description: "days and hours", ms: 2 * 86_400_000 + 4 * 3_600_000, want: "2 d 4 h" },
+    { description: "negative: zero", ms: -5000, want: "0 s" },
+  ];
+  test.each(durations)("formatDuration: $description", ({ ms, want }) => {
+    expect(formatDuration(ms)).toBe(want);
   });
 });
 
@@ -226,6 +316,22 @@ describe("status and doctor read the sessions", () => {
     expect(renderStatusTable(buildStatusReport(none, buildClusterModel(none, options)))).not.toContain(
       "BGP SESSIONS",
     );
+  });
+
+  test("ironlb doctor: a young session out of Established is info, not a problem", () => {
+    const since = new Date(NOW - 10_000).toISOString();
+    const report = buildDoctorReport(
+      doctorInputs({ bgpSessions: [bgpSession("n1", "tor-a", { bgpStatus: "Connect", stateSince: since })] }),
+      options,
+    );
+    const healthy = buildDoctorReport(
+      doctorInputs({ bgpSessions: [bgpSession("n1", "tor-a", {})] }),
+      options,
+    );
+    expect(report.findings.filter((f) => f.code.startsWith("BGP")).map((f) => [f.severity, f.code])).toEqual([
+      ["info", "BGPSessionConnecting"],
+    ]);
+    expect(report.problems).toBe(healthy.problems);
   });
 
   test("ironlb doctor reports a session that is not Established as a problem", () => {
