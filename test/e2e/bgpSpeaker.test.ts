@@ -6,7 +6,9 @@
 // basic-auth Secret it reads itself); BIRD must hold a path from each node, and lose them when
 // the Service goes. The BGPPeer names a BFDProfile and BIRD runs BFD with the nodes: the
 // BGPSessionState objects read back through the API server carry the BFD state, and so do
-// `ironlb status` and `ironlb doctor` run against the lab's API server.
+// `ironlb status` and `ironlb doctor` run against the lab's API server. A wrong TCP-MD5 password
+// (BIRD's kernel drops the SYNs) shows in each BGPSessionState's lastError as a timed-out connect,
+// and doctor calls the young session still connecting.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,6 +43,17 @@ describe.skipIf(skipReason !== "")(skipReason === "" ? NAME : `${NAME} (skipped:
     return { lab: current, router: attached.router };
   };
 
+  const routerPeer = (secret: string) =>
+    ironlb("BGPPeer", "router", {
+      myASN: NODE_ASN,
+      peerASN: ROUTER_ASN,
+      peerAddress: ROUTER_LAN.ipv4,
+      holdTime: "9s",
+      connectTime: "2s",
+      passwordSecret: { name: secret },
+      bfdProfile: "fast",
+    });
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `${prefix}lab-`));
     current = await Lab.start({ prefix, nodes: 2, demoService: false, stateDir: join(dir, "state") });
@@ -55,17 +68,7 @@ describe.skipIf(skipReason !== "")(skipReason === "" ? NAME : `${NAME} (skipped:
     await current.apply(
       ironlb("BFDProfile", "fast", { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3 }),
     );
-    await current.apply(
-      ironlb("BGPPeer", "router", {
-        myASN: NODE_ASN,
-        peerASN: ROUTER_ASN,
-        peerAddress: ROUTER_LAN.ipv4,
-        holdTime: "9s",
-        connectTime: "2s",
-        passwordSecret: { name: "bgp-auth" },
-        bfdProfile: "fast",
-      }),
-    );
+    await current.apply(routerPeer("bgp-auth"));
     await current.apply(
       ironlb("BGPAdvertisement", "bgp", { ipAddressPools: ["bgp"], communities: ["64512:300"] }),
     );
@@ -188,6 +191,58 @@ describe.skipIf(skipReason !== "")(skipReason === "" ? NAME : `${NAME} (skipped:
       "ServiceBGPStatus objects removed",
       async () => ((await list("servicebgpstatuses")).length === 0 ? true : undefined),
       { timeoutMs: 20_000, intervalMs: 250 },
+    );
+  });
+
+  it("a wrong TCP-MD5 password: lastError says the connect timed out and why, doctor says still connecting", async () => {
+    const { lab: l, router: r } = the();
+    const wrong = basicAuthSecret("bgp-wrong", "not-the-routers-password");
+    await l.clients.core.createNamespacedSecret({ namespace: wrong.metadata.namespace, body: wrong });
+    const changedAt = Date.now();
+    await l.apply(routerPeer("bgp-wrong"));
+    const nodes = l.layout.nodes.map((n) => n.nodeName).sort();
+    const states = await waitFor(
+      "BGPSessionStates with a timed-out connect",
+      async () => {
+        const r = (await l.clients.customObjects.listNamespacedCustomObject({
+          group: "ironlb.io",
+          version: "v1beta1",
+          plural: "bgpsessionstates",
+          namespace: "ironlb-system",
+        })) as { items?: { status?: Record<string, unknown> }[] };
+        const items = (r.items ?? []).map((o) => o.status ?? {});
+        const failing = items.filter(
+          (s) =>
+            s["bgpStatus"] !== "Established" &&
+            /^connect to 192\.0\.2\.1:179 timed out after \d+(\.\d+)? s \(a TCP-MD5 password mismatch looks like this\)$/.test(
+              String(s["lastError"]),
+            ),
+        );
+        return failing.length === nodes.length ? items : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    for (const s of states) {
+      // The new session (a password change means a new one) started after the change.
+      expect(Date.parse(String(s["stateSince"]))).toBeGreaterThanOrEqual(changedAt - 1000);
+    }
+    const kubeconfig = l.state.adminKubeconfig ?? "";
+    const doctor = await runCli(["doctor", "--kubeconfig", kubeconfig, "-o", "json"]);
+    const findings = (JSON.parse(doctor.stdout) as DoctorReport).findings.filter((f) => /^BGP/.test(f.code));
+    expect(findings.map((f) => [f.severity, f.code])).toEqual(
+      nodes.map(() => ["info", "BGPSessionConnecting"]),
+    );
+    expect(findings.every((f) => f.evidence.some((e) => e.includes("TCP-MD5 password mismatch")))).toBe(true);
+
+    // The right password again: every node is back at BIRD.
+    await l.apply(routerPeer("bgp-auth"));
+    await waitFor(
+      "sessions Established at BIRD again",
+      async () => {
+        const up = await r.established();
+        return l.layout.nodes.every((n) => up.has(n.ipv4)) ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
     );
   });
 });
