@@ -18,7 +18,12 @@
  * Then the quiet run: QUIET_S seconds with no failure while another process (started and
  * stopped here by PID) keeps every core busy, counting changes of the announcements (expected 0).
  *
- * Environment: IRONLB_BENCH_ROUNDS (default 20), IRONLB_BENCH_QUIET_S (default 600). The load
+ * A round whose start does not settle within SETTLE_TIMEOUT_MS counts as stuck; a "stuck_detail"
+ * line then says which condition failed (announcers, each speaker's own view, the client's
+ * neighbour entries and what the probers reached), before the client's entries are flushed.
+ *
+ * Environment: IRONLB_BENCH_ROUNDS (default 20), IRONLB_BENCH_QUIET_S (default 600; 0 skips the
+ * quiet run), IRONLB_BENCH_KINDS (comma list of hard, kill, term; default all). The load
  * average at start and end is part of the output: the machine may be shared.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -26,7 +31,16 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_TAKEOVER_OFFSETS_MS } from "../src/l2/responderTakeover.js";
 import { Lab, processNames } from "../src/lab/lab.js";
-import { CpuHog, envInteger, percentile, pollFor, Prober, sleep, sumMetric } from "./failoverSupport.js";
+import {
+  CpuHog,
+  envChoices,
+  envInteger,
+  percentile,
+  pollFor,
+  Prober,
+  sleep,
+  sumMetric,
+} from "./failoverSupport.js";
 import type { Emit } from "./run.js";
 
 const BENCH = "failover";
@@ -37,6 +51,8 @@ const FAILOVER_TIMEOUT_MS = 15_000;
 const STABLE_MS = 1_000;
 /** Bound on settling after a recovery before the client's entries are counted as stuck. */
 const SETTLE_TIMEOUT_MS = 20_000;
+/** The window of the probers' attempts described in a stuck_detail line. */
+const STUCK_WINDOW_MS = 1_000;
 const QUIET_POLL_MS = 250;
 const KINDS = ["hard", "kill", "term"] as const;
 type FailureKind = (typeof KINDS)[number];
@@ -91,12 +107,91 @@ async function waitSettled(
   );
 }
 
-async function settle(lab: Lab, probers: Record<Family, Prober>): Promise<Settled> {
+/** What the prober's attempts of the last STUCK_WINDOW_MS reached: attempts per node ("" = failed). */
+function reached(prober: Prober, now: number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const a of prober.since(now - STUCK_WINDOW_MS)) {
+    const key = a.ok ? a.node : "";
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * Why settledOn() does not hold, each of its conditions as seen now: the announcers in the
+ * ServiceL2Status objects, each speaker's own view (its ironlb_speaker_announced samples for
+ * the VIPs, its live-speaker count), and per VIP the client's neighbour entry (MAC -> node) and
+ * which nodes the prober's last attempts reached.
+ */
+async function stuckSnapshot(lab: Lab, probers: Record<Family, Prober>): Promise<Record<string, unknown>> {
+  const now = Date.now();
+  const vips = FAMILIES.map((family) => probers[family].ip);
+  const speakers: Record<string, { announces: string[]; liveSpeakers: number | null }> = {};
+  for (const node of lab.layout.nodes) {
+    const text = await lab.speakerMetrics(node.nodeName).catch(() => undefined);
+    speakers[node.nodeName] = {
+      announces: text === undefined ? ["(no answer)"] : vips.filter((ip) => announcesIp(text, ip)),
+      liveSpeakers: text === undefined ? null : sumMetric(text, "ironlb_speaker_live_speakers"),
+    };
+  }
+  const clients: Record<string, unknown> = {};
+  for (const family of FAMILIES) {
+    const prober = probers[family];
+    const entries = await lab.clientNeighbours(prober.ip).catch(() => []);
+    const last = prober.since(now - STUCK_WINDOW_MS).at(-1);
+    clients[family] = {
+      vip: prober.ip,
+      neighbour: entries.map((e) => ({
+        mac: e.lladdr ?? null,
+        node: e.lladdr === undefined ? null : (lab.nodeByMac(e.lladdr)?.nodeName ?? "?"),
+        state: e.state ?? [],
+      })),
+      reachedLastMs: reached(prober, now),
+      lastAttempt: last === undefined ? null : { ok: last.ok, node: last.node, agoMs: now - last.end },
+    };
+  }
+  const announcers = await lab.announcers(DEMO).catch((error: unknown) => [`(error: ${String(error)})`]);
+  return { announcers, speakers, clients };
+}
+
+/** Whether a speaker's metrics text has an ironlb_speaker_announced sample of 1 for `ip`. */
+function announcesIp(text: string, ip: string): boolean {
+  return text
+    .split("\n")
+    .some(
+      (line) =>
+        line.startsWith("ironlb_speaker_announced{") &&
+        line.includes(`ip="${ip}"`) &&
+        Number(line.trim().split(/\s+/).at(-1)) === 1,
+    );
+}
+
+async function settle(
+  lab: Lab,
+  probers: Record<Family, Prober>,
+  emit: Emit,
+  context: Record<string, unknown>,
+): Promise<Settled> {
   const node = await waitSettled(lab, probers, SETTLE_TIMEOUT_MS);
   if (node !== undefined) return { node, stuck: false };
-  // Counted, then repaired so the remaining rounds still measure something.
+  // Counted, described, then repaired so the remaining rounds still measure something.
+  const detail = await stuckSnapshot(lab, probers);
   await lab.flushClientNeighbours();
+  const flushedAt = Date.now();
   const repaired = await waitSettled(lab, probers, SETTLE_TIMEOUT_MS);
+  emit({
+    bench: BENCH,
+    figure: "stuck_detail",
+    value: 1,
+    unit: "count",
+    ...context,
+    settleTimeoutMs: SETTLE_TIMEOUT_MS,
+    ...detail,
+    // After the flush: settled (stable for STABLE_MS) after this long, on this node; null if not.
+    repairedOn: repaired ?? null,
+    repairedAfterMs: repaired === undefined ? null : Date.now() - flushedAt,
+    ...(repaired === undefined ? { afterRepair: await stuckSnapshot(lab, probers) } : {}),
+  });
   if (repaired === undefined) {
     throw new Error(
       `the lab does not settle: announcers ${(await lab.announcers(DEMO)).join(", ") || "none"}`,
@@ -127,14 +222,22 @@ async function measureKind(
   probers: Record<Family, Prober>,
   kind: FailureKind,
   rounds: number,
+  emit: Emit,
 ): Promise<{ tallies: Record<Family, Tally>; stuckRounds: number }> {
   const tallies: Record<Family, Tally> = {
     IPv4: { times: [], missed: 0, failedConnections: 0 },
     IPv6: { times: [], missed: 0, failedConnections: 0 },
   };
   let stuckRounds = 0;
+  let previous: string | undefined;
   for (let round = 0; round < rounds; round++) {
-    const { node: old, stuck } = await settle(lab, probers);
+    // `previous` failed (and was restored) in the round before.
+    const { node: old, stuck } = await settle(lab, probers, emit, {
+      failure: kind,
+      round,
+      previouslyFailed: previous ?? null,
+    });
+    previous = old;
     if (stuck) stuckRounds++;
     const failedAt = Date.now();
     await fail(lab, kind, old);
@@ -219,7 +322,7 @@ function deathsLogged(
 
 /** No failure for `seconds` while every core is busy: count what changes anyway. */
 async function quietRun(lab: Lab, prober: Prober, seconds: number, emit: Emit): Promise<void> {
-  await settle(lab, { IPv4: prober, IPv6: prober });
+  await settle(lab, { IPv4: prober, IPv6: prober }, emit, { failure: "quiet" });
   // The last hand-back's takeover repeats end before counting starts.
   await sleep((DEFAULT_TAKEOVER_OFFSETS_MS.at(-1) ?? 0) + 1_000);
   const key = async (): Promise<string> =>
@@ -326,7 +429,8 @@ export default async function failoverBench(emit: Emit): Promise<void> {
     return;
   }
   const rounds = envInteger("IRONLB_BENCH_ROUNDS", 20);
-  const quietSeconds = envInteger("IRONLB_BENCH_QUIET_S", 600);
+  const quietSeconds = envInteger("IRONLB_BENCH_QUIET_S", 600, 0);
+  const kinds = envChoices("IRONLB_BENCH_KINDS", KINDS);
   const benchStarted = Date.now();
   emit({
     bench: BENCH,
@@ -336,6 +440,7 @@ export default async function failoverBench(emit: Emit): Promise<void> {
     loadavg: load(),
     rounds,
     quietSeconds,
+    kinds,
   });
   const lab = await Lab.start({
     prefix: `ilb-f${process.pid}-`,
@@ -353,9 +458,9 @@ export default async function failoverBench(emit: Emit): Promise<void> {
     probers.IPv4 = new Prober(lab.layout.clientNetns, vip4, PROBE_INTERVAL_MS);
     probers.IPv6 = new Prober(lab.layout.clientNetns, vip6, PROBE_INTERVAL_MS);
     const both = { IPv4: probers.IPv4, IPv6: probers.IPv6 };
-    for (const kind of KINDS) {
+    for (const kind of kinds) {
       const loadBefore = load();
-      const { tallies, stuckRounds } = await measureKind(lab, both, kind, rounds);
+      const { tallies, stuckRounds } = await measureKind(lab, both, kind, rounds, emit);
       for (const family of FAMILIES) {
         const { times, missed, failedConnections } = tallies[family];
         times.sort((a, b) => a - b);
@@ -400,7 +505,7 @@ export default async function failoverBench(emit: Emit): Promise<void> {
       }
     }
     probers.IPv6.stop();
-    await quietRun(lab, probers.IPv4, quietSeconds, emit);
+    if (quietSeconds > 0) await quietRun(lab, probers.IPv4, quietSeconds, emit);
   } finally {
     for (const prober of Object.values(probers)) prober.stop();
     await lab.stop();

@@ -8,14 +8,40 @@ import { createInterface } from "node:readline";
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A positive integer from the environment, or the default. */
-export function envInteger(name: string, fallback: number): number {
+/**
+ * An integer of at least `min` (default 1) from the environment, or the default when unset or
+ * blank.
+ */
+export function envInteger(name: string, fallback: number, min = 1): number {
   const text = process.env[name];
   if (text === undefined || text.trim() === "") return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < min) {
+    const wanted =
+      min === 1
+        ? "a positive integer"
+        : min === 0
+          ? "0 or a positive integer"
+          : `an integer >= ${String(min)}`;
+    throw new Error(`${name} must be ${wanted}, got ${JSON.stringify(text)}`);
+  }
   return value;
+}
+
+/**
+ * A comma-separated subset of `allowed` from the environment (order of `allowed`, duplicates
+ * merged), or all of `allowed` when unset or blank.
+ */
+export function envChoices<T extends string>(name: string, allowed: readonly T[]): T[] {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === "") return [...allowed];
+  const words = text.split(",").map((w) => w.trim());
+  const unknown = words.filter((w) => !(allowed as readonly string[]).includes(w));
+  if (unknown.length > 0)
+    throw new Error(
+      `${name} must be a comma-separated list of ${allowed.join(", ")}; unknown: ${unknown.map((w) => JSON.stringify(w)).join(", ")}`,
+    );
+  return allowed.filter((a) => words.includes(a));
 }
 
 /** Nearest-rank percentile of an ascending list (NaN when empty). */
