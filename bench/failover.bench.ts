@@ -147,7 +147,7 @@ async function stuckSnapshot(lab: Lab, probers: Record<Family, Prober>): Promise
         state: e.state ?? [],
       })),
       reachedLastMs: reached(prober, now),
-      lastAttempt: last === undefined ? null : { ok: last.ok, node: last.node, agoMs: now - last.end },
+      lastAttempt: last === undefined ? null : { ok: last.ok, node: last.node, agoMs: Date.now() - last.end },
     };
   }
   const announcers = await lab.announcers(DEMO).catch((error: unknown) => [`(error: ${String(error)})`]);
@@ -205,9 +205,11 @@ async function fail(lab: Lab, kind: FailureKind, node: string): Promise<void> {
   else await lab.stopSpeaker(node, kind === "kill" ? "SIGKILL" : "SIGTERM");
 }
 
-async function recover(lab: Lab, kind: FailureKind, node: string): Promise<void> {
+/** Restores the node; `restored` is called as soon as its port is up or its speaker started. */
+async function recover(lab: Lab, kind: FailureKind, node: string, restored: () => void): Promise<void> {
   if (kind === "hard") await lab.restoreNode(node);
   else lab.startSpeaker(node);
+  restored();
   await lab.waitForLiveSpeakers([node], 60_000);
 }
 
@@ -229,15 +231,15 @@ async function measureKind(
     IPv6: { times: [], missed: 0, failedConnections: 0 },
   };
   let stuckRounds = 0;
-  let previous: string | undefined;
+  let previous: { node: string; outageMs: number } | undefined;
   for (let round = 0; round < rounds; round++) {
-    // `previous` failed (and was restored) in the round before.
+    // `previous` failed in the round before, for outageMs (port down or speaker stopped, to restored).
     const { node: old, stuck } = await settle(lab, probers, emit, {
       failure: kind,
       round,
-      previouslyFailed: previous ?? null,
+      previouslyFailed: previous?.node ?? null,
+      previousOutageMs: previous?.outageMs ?? null,
     });
-    previous = old;
     if (stuck) stuckRounds++;
     const failedAt = Date.now();
     await fail(lab, kind, old);
@@ -246,7 +248,9 @@ async function measureKind(
         probers[family].first(failedAt, (a) => a.ok && a.node !== old, FAILOVER_TIMEOUT_MS),
       ),
     );
-    await recover(lab, kind, old);
+    await recover(lab, kind, old, () => {
+      previous = { node: old, outageMs: Date.now() - failedAt };
+    });
     // Every attempt started before the switch has ended (1 s time-out) before counting failures.
     await sleep(1_100);
     FAMILIES.forEach((family, i) => {
