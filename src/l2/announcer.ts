@@ -213,6 +213,21 @@ export class Announcer {
     return this.schedule.isActive(key) || this.defence.isPending(key);
   }
 
+  /**
+   * Announce every active address again, as if each had been claimed (same hold-off): for when
+   * others may have taken our addresses without our hearing it, e.g. they declared this speaker
+   * dead while its link was down for too short a time for the link monitor to notice, and their
+   * announcements never reached us.
+   */
+  reassertAll(): void {
+    if (this.closed) return;
+    const now = this.clock.now();
+    for (const entry of this.interfaces.values()) {
+      for (const key of entry.ips.keys()) this.defence.claimed(takeoverKey(entry.link.name, key), now);
+    }
+    this.armTakeoverTimer();
+  }
+
   /** Stop answering: every socket closed, every timer cancelled. Idempotent. */
   close(): void {
     if (this.closed) return;

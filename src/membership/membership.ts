@@ -53,6 +53,7 @@ export class Membership implements LiveSpeakers {
   private wire: SecureWire;
   private seeds: MemberAddress[];
   private readonly listeners = new Set<(live: ReadonlySet<string>) => void>();
+  private readonly refutationListeners = new Set<(accusation: string) => void>();
   private leaving: Promise<void> | undefined;
   private closed = false;
   private readonly logger: Logger | undefined;
@@ -100,6 +101,7 @@ export class Membership implements LiveSpeakers {
         refuted: (incarnation, accusation) => {
           options.metrics?.refuted();
           this.logger?.info({ incarnation, accusation }, "refuted a suspicion of this speaker");
+          for (const listener of this.refutationListeners) listener(accusation);
         },
         probeFailed: (target) => {
           options.metrics?.probeFailed();
@@ -178,6 +180,12 @@ export class Membership implements LiveSpeakers {
   onChange(callback: (live: ReadonlySet<string>) => void): () => void {
     this.listeners.add(callback);
     return () => this.listeners.delete(callback);
+  }
+
+  /** Called each time this member refutes a suspicion or a death of itself. */
+  onRefuted(callback: (accusation: string) => void): () => void {
+    this.refutationListeners.add(callback);
+    return () => this.refutationListeners.delete(callback);
   }
 
   /** The port the socket is bound to (the advertised one unless bindPort 0 was asked for). */

@@ -147,6 +147,7 @@ export class SpeakerMembership implements LiveSpeakers {
   private watcher: KeyringWatcher | undefined;
   private live: ReadonlySet<string>;
   private readonly listeners = new Set<(live: ReadonlySet<string>) => void>();
+  private readonly refutationListeners = new Set<(accusation: string) => void>();
   private readonly clock: Clock;
   private self: MemberAddress | undefined;
   private stopped = false;
@@ -170,6 +171,15 @@ export class SpeakerMembership implements LiveSpeakers {
   onChange(callback: (live: ReadonlySet<string>) => void): () => void {
     this.listeners.add(callback);
     return () => this.listeners.delete(callback);
+  }
+
+  /**
+   * Called each time this speaker refutes a suspicion or a death of itself: the others may have
+   * taken over its addresses meanwhile.
+   */
+  onRefuted(callback: (accusation: string) => void): () => void {
+    this.refutationListeners.add(callback);
+    return () => this.refutationListeners.delete(callback);
   }
 
   /** Members as membership sees them (empty before start). */
@@ -213,6 +223,9 @@ export class SpeakerMembership implements LiveSpeakers {
     this.membership = membership;
     membership.onChange(() => {
       this.recompute();
+    });
+    membership.onRefuted((accusation) => {
+      for (const listener of this.refutationListeners) listener(accusation);
     });
     await membership.start();
     this.recompute();

@@ -226,6 +226,12 @@ export async function runSpeaker(options: SpeakerRunOptions, signal: AbortSignal
       membership.updateNodes(informers.nodes.list());
     };
     informers.nodes.addHandlers({ onAdd: refreshSeeds, onUpdate: refreshSeeds, onDelete: refreshSeeds });
+    // Others declared (or suspected) this speaker dead: they may have taken its addresses with
+    // announcements it never heard (a link down for less than the link monitor's poll). Say again
+    // what is ours; claim defence settles any overlap while the views merge.
+    membership.onRefuted(() => {
+      announcer.reassertAll();
+    });
   }
   const kickStatuses = (): void => {
     statusSync.kick();

@@ -708,4 +708,32 @@ describe("Announcer: another host claiming one of our addresses", () => {
     expect(port.sent).toHaveLength(0);
     expect(metrics.count("claim")).toBe(0);
   });
+
+  it("reassertAll announces every address it holds again at once, then keeps the hold-off", async () => {
+    const { io, announcer, clock } = await announcingAfterTakeover(VIP4);
+    const port = io.openArpPort("eth0");
+    port.sent.length = 0;
+    announcer.reassertAll();
+    await clock.advance(0);
+    expect(
+      port.sent.map((f) => arpOf(f)).map((a) => `${a.operation} ${formatIP(a.senderIp)} ${a.senderMac}`),
+    ).toEqual([`request 192.0.2.200 ${eth0.mac}`, `reply 192.0.2.200 ${eth0.mac}`]);
+    // A claim right after is answered when the hold-off ends, so we still have the last word.
+    port.callbacks.onReceive([{ data: foreignGratuitousArp(VIP4) }]);
+    await clock.advance(999);
+    expect(port.sent).toHaveLength(2);
+    await clock.advance(1);
+    expect(port.sent).toHaveLength(4);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it("reassertAll says nothing about addresses that are no longer ours", async () => {
+    const { io, announcer, clock } = await announcingAfterTakeover(VIP4);
+    const port = io.openArpPort("eth0");
+    announcer.apply([]);
+    port.sent.length = 0;
+    announcer.reassertAll();
+    await clock.advance(5000);
+    expect(port.sent).toHaveLength(0);
+  });
 });
